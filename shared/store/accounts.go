@@ -1,0 +1,156 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/batchplane/batchplane/shared/accounts"
+	"github.com/batchplane/batchplane/shared/errs"
+	"github.com/batchplane/batchplane/shared/identity"
+)
+
+var _ accounts.Store = (*Store)(nil)
+
+type accountItem struct {
+	PK, SK               string
+	GSI1PK, GSI1SK       string
+	Type                 string
+	ID                   string
+	Name                 string
+	Platform             string
+	BaseRegion           string
+	RoleArn              string
+	ExternalID           string
+	Teams                []string `dynamodbav:",stringset,omitempty"`
+	ActiveProcessorCount float64
+	MaxRIPercentageToUse float64
+	CreatedAt            time.Time
+	UpdatedAt            time.Time
+}
+
+func accountItemOf(a accounts.Account) accountItem {
+	return accountItem{PK: accountPK(a.ID), SK: skAccount, GSI1PK: gsiAccounts, GSI1SK: a.ID, Type: "Account",
+		ID: a.ID, Name: a.Name, Platform: a.Platform, BaseRegion: a.BaseRegion, RoleArn: a.RoleArn, ExternalID: a.ExternalID,
+		Teams: a.Teams, ActiveProcessorCount: a.ActiveProcessorCount, MaxRIPercentageToUse: a.MaxRIPercentageToUse,
+		CreatedAt: a.CreatedAt, UpdatedAt: a.UpdatedAt}
+}
+
+func (it accountItem) account() accounts.Account {
+	return accounts.Account{ID: it.ID, Name: it.Name, Platform: it.Platform, BaseRegion: it.BaseRegion, RoleArn: it.RoleArn,
+		ExternalID: it.ExternalID, Teams: it.Teams, ActiveProcessorCount: it.ActiveProcessorCount,
+		MaxRIPercentageToUse: it.MaxRIPercentageToUse, CreatedAt: it.CreatedAt, UpdatedAt: it.UpdatedAt}
+}
+
+// teamRef counts (delta +1) or releases (-1) a reference to a team; adding
+// one requires the team to exist, which makes account writes check their
+// teams atomically.
+func (s *Store) teamRef(teamID string, delta int) types.TransactWriteItem {
+	u := &types.Update{
+		TableName:                 &s.Table,
+		Key:                       key(teamPK(teamID), skTeam),
+		UpdateExpression:          aws.String("ADD Refs :d"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{":d": &types.AttributeValueMemberN{Value: strconv.Itoa(delta)}},
+	}
+	if delta > 0 {
+		u.ConditionExpression = aws.String(exists)
+	}
+	return types.TransactWriteItem{Update: u}
+}
+
+// CreateAccount implements accounts.Store.
+func (s *Store) CreateAccount(ctx context.Context, a accounts.Account) error {
+	p, err := put(s.Table, accountItemOf(a), notExists)
+	if err != nil {
+		return err
+	}
+	items := []types.TransactWriteItem{p}
+	for _, t := range a.Teams {
+		items = append(items, s.teamRef(t, 1))
+	}
+	return s.transact(ctx, "create account", items, func(i int) error {
+		if i == 0 {
+			return errs.E(errs.Conflict, "Account %q already exists.", a.ID)
+		}
+		return errs.Field("Teams", fmt.Sprintf("Team %q does not exist.", a.Teams[i-1]))
+	})
+}
+
+// GetAccount implements accounts.Store.
+func (s *Store) GetAccount(ctx context.Context, id string) (accounts.Account, error) {
+	var it accountItem
+	if err := s.getItem(ctx, accountPK(id), skAccount, &it, "Account "+strconv.Quote(id)); err != nil {
+		return accounts.Account{}, err
+	}
+	return it.account(), nil
+}
+
+// ListAccounts implements accounts.Store.
+func (s *Store) ListAccounts(ctx context.Context, teams []string, p identity.Page) ([]accounts.Account, string, error) {
+	f, n, v := teamFilter("Teams", teams)
+	items, next, err := s.queryPage(ctx, query{index: "GSI1", pkName: "GSI1PK", pk: gsiAccounts, forward: true,
+		filter: f, names: n, values: v, scope: "accounts:" + strings.Join(teams, ","), token: p.Token, limit: p.Limit})
+	if err != nil {
+		return nil, "", err
+	}
+	var its []accountItem
+	if err := attributevalue.UnmarshalListOfMaps(items, &its); err != nil {
+		return nil, "", fmt.Errorf("decode accounts: %w", err)
+	}
+	out := make([]accounts.Account, len(its))
+	for i, it := range its {
+		out[i] = it.account()
+	}
+	return out, next, nil
+}
+
+// UpdateAccount implements accounts.Store; team references move with it.
+func (s *Store) UpdateAccount(ctx context.Context, old, a accounts.Account) error {
+	p, err := put(s.Table, accountItemOf(a), exists)
+	if err != nil {
+		return err
+	}
+	items := []types.TransactWriteItem{p}
+	var added []string
+	for _, t := range a.Teams {
+		if !slices.Contains(old.Teams, t) {
+			items = append(items, s.teamRef(t, 1))
+			added = append(added, t)
+		}
+	}
+	for _, t := range old.Teams {
+		if !slices.Contains(a.Teams, t) {
+			items = append(items, s.teamRef(t, -1))
+		}
+	}
+	return s.transact(ctx, "update account", items, func(i int) error {
+		if i == 0 {
+			return errs.NotFoundf("Account %q not found.", a.ID)
+		}
+		if i-1 < len(added) {
+			return errs.Field("Teams", fmt.Sprintf("Team %q does not exist.", added[i-1]))
+		}
+		return nil
+	})
+}
+
+// DeleteAccount implements accounts.Store.
+func (s *Store) DeleteAccount(ctx context.Context, a accounts.Account) error {
+	items := []types.TransactWriteItem{del(s.Table, accountPK(a.ID), skAccount, exists)}
+	for _, t := range a.Teams {
+		items = append(items, s.teamRef(t, -1))
+	}
+	return s.transact(ctx, "delete account", items, func(i int) error {
+		if i == 0 {
+			return errs.NotFoundf("Account %q not found.", a.ID)
+		}
+		return nil
+	})
+}

@@ -1,0 +1,53 @@
+package store
+
+import "fmt"
+
+// The single table's keys, for every entity batchplane has or will have, so
+// later features add items, not migrations. Nothing outside this package
+// sees PK or SK. docs/data-model.md explains each access pattern.
+//
+//	entity              PK                     SK                 GSI1PK / GSI1SK                 GSI2PK / GSI2SK
+//	team                TEAM#<Z-id>            TEAM               TEAMS / <Z-id>
+//	team name (unique)  TEAMNAME#<lower name>  TEAMNAME
+//	team member         TEAM#<Z-id>            MEMBER#<user id>
+//	user                USER#<id>              USER               USERS / <id, padded>
+//	user name (unique)  USERNAME#<lower name>  USERNAME
+//	API key             KEY#<access key>       KEY                USERKEYS#<user id> / <created>
+//	account             ACCOUNT#<A-id>         ACCOUNT            ACCOUNTS / <A-id>
+//	project             PROJECT#<P-id>         PROJECT            PROJECTS / <P-id>
+//	job (Kragle stack)  JOB#<W-id>             JOB                JOBS / <W-id>                   JOBNAME#<lower name> / JOB
+//	run request         RUNREQ#<uuid>          RUNREQ
+//	run                 RUN#<R-id>             RUN                RUNS / <started>#<R-id>         JOB#<W-id> / RUN#<started>
+//	run instance        RUN#<R-id>             INST#<instance id>
+//	run log line        RUN#<R-id>             LOG#<time>#<seq>
+//	batch               BATCH#<id>             BATCH              BATCHES / <created>#<id>
+//	batch job           BATCH#<id>             JOB#<index, padded>
+//	schedule            SCHEDULE#<id>          SCHEDULE           SCHEDULES / <id>
+//	webhook             WEBHOOK#<id>           WEBHOOK            WEBHOOKS / <id>
+//	idempotency record  IDEMP#<user>#<key>     IDEMP              (TTL ExpiresAt)
+//	counter             COUNTER#<name>         COUNTER
+//	organization config ORG                    <name>
+const (
+	skTeam      = "TEAM"
+	skTeamName  = "TEAMNAME"
+	skUser      = "USER"
+	skUserName  = "USERNAME"
+	skKey       = "KEY"
+	skAccount   = "ACCOUNT"
+	skCounter   = "COUNTER"
+	gsiTeams    = "TEAMS"
+	gsiUsers    = "USERS"
+	gsiAccounts = "ACCOUNTS"
+	pkOrg       = "ORG"
+)
+
+func teamPK(id string) string        { return "TEAM#" + id }
+func teamNamePK(lower string) string { return "TEAMNAME#" + lower }
+func memberSK(userID int64) string   { return "MEMBER#" + padID(userID) }
+func userPK(id int64) string         { return fmt.Sprintf("USER#%d", id) }
+func userNamePK(lower string) string { return "USERNAME#" + lower }
+func keyPK(accessKey string) string  { return "KEY#" + accessKey }
+func userKeysGSI(id int64) string    { return fmt.Sprintf("USERKEYS#%d", id) }
+func accountPK(id string) string     { return "ACCOUNT#" + id }
+func counterPK(name string) string   { return "COUNTER#" + name }
+func padID(id int64) string          { return fmt.Sprintf("%012d", id) }

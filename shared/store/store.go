@@ -1,0 +1,257 @@
+// Package store is batchplane's DynamoDB single table: key design
+// (keys.go), item codecs, repositories implementing the domain packages'
+// Store interfaces, and ContinuationTokens. It is the only package that
+// knows PK and SK.
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/aws/smithy-go"
+
+	"github.com/batchplane/batchplane/shared/errs"
+	"github.com/batchplane/batchplane/shared/routes"
+)
+
+// DefaultPageSize and MaxPageSize bound every listing.
+const (
+	DefaultPageSize = 50
+	MaxPageSize     = 100
+)
+
+// Store is the single-table repository.
+type Store struct {
+	DB     *dynamodb.Client
+	Table  string
+	Tokens Tokens
+}
+
+// New returns a Store over table.
+func New(db *dynamodb.Client, table string, tokens Tokens) *Store {
+	return &Store{DB: db, Table: table, Tokens: tokens}
+}
+
+// pageLimit caps a requested page size.
+func pageLimit(n int) int32 {
+	switch {
+	case n <= 0:
+		return DefaultPageSize
+	case n > MaxPageSize:
+		return MaxPageSize
+	}
+	return int32(n)
+}
+
+// mapErr classifies AWS errors by type, never by string.
+func mapErr(op string, err error) error {
+	if err == nil {
+		return nil
+	}
+	var throttled *types.ProvisionedThroughputExceededException
+	var limit *types.RequestLimitExceeded
+	if errors.As(err, &throttled) || errors.As(err, &limit) {
+		return &errs.Error{Code: errs.Unavailable, Message: "The service is busy; retry shortly.", Err: fmt.Errorf("%s: %w", op, err)}
+	}
+	var api smithy.APIError
+	if errors.As(err, &api) && api.ErrorCode() == "ThrottlingException" {
+		return &errs.Error{Code: errs.Unavailable, Message: "The service is busy; retry shortly.", Err: fmt.Errorf("%s: %w", op, err)}
+	}
+	return fmt.Errorf("%s: %w", op, err)
+}
+
+// isConditionFailed reports whether err is a failed condition on a single-item write.
+func isConditionFailed(err error) bool {
+	var c *types.ConditionalCheckFailedException
+	return errors.As(err, &c)
+}
+
+// cancelReasons returns the per-item reason codes of a cancelled transaction,
+// or nil if err is not one.
+func cancelReasons(err error) []string {
+	var tc *types.TransactionCanceledException
+	if !errors.As(err, &tc) {
+		return nil
+	}
+	out := make([]string, len(tc.CancellationReasons))
+	for i, r := range tc.CancellationReasons {
+		out[i] = aws.ToString(r.Code)
+	}
+	return out
+}
+
+// getItem reads one item into out; errs.NotFound if absent.
+func (s *Store) getItem(ctx context.Context, pk, sk string, out any, what string) error {
+	res, err := s.DB.GetItem(ctx, &dynamodb.GetItemInput{
+		TableName: &s.Table,
+		Key:       key(pk, sk),
+	})
+	if err != nil {
+		return mapErr("get "+what, err)
+	}
+	if res.Item == nil {
+		return errs.NotFoundf("%s not found.", what)
+	}
+	if err := attributevalue.UnmarshalMap(res.Item, out); err != nil {
+		return fmt.Errorf("decode %s: %w", what, err)
+	}
+	return nil
+}
+
+func key(pk, sk string) map[string]types.AttributeValue {
+	return map[string]types.AttributeValue{
+		"PK": &types.AttributeValueMemberS{Value: pk},
+		"SK": &types.AttributeValueMemberS{Value: sk},
+	}
+}
+
+func str(s string) types.AttributeValue { return &types.AttributeValueMemberS{Value: s} }
+
+// query runs one page of a query on the table or an index. scope binds the
+// ContinuationToken to this listing.
+type query struct {
+	index    string // "" for the table
+	pkName   string
+	pk       string
+	filter   string
+	names    map[string]string
+	values   map[string]types.AttributeValue
+	forward  bool
+	scope    string
+	token    string
+	limit    int
+	skPrefix string
+}
+
+func (s *Store) queryPage(ctx context.Context, q query) ([]map[string]types.AttributeValue, string, error) {
+	start, err := s.Tokens.Decode(q.scope, q.token)
+	if err != nil {
+		return nil, "", err
+	}
+	names := map[string]string{"#pk": q.pkName}
+	values := map[string]types.AttributeValue{":pk": str(q.pk)}
+	cond := "#pk = :pk"
+	if q.skPrefix != "" {
+		names["#sk"] = "SK"
+		values[":skp"] = str(q.skPrefix)
+		cond += " AND begins_with(#sk, :skp)"
+	}
+	for k, v := range q.names {
+		names[k] = v
+	}
+	for k, v := range q.values {
+		values[k] = v
+	}
+	in := &dynamodb.QueryInput{
+		TableName:                 &s.Table,
+		KeyConditionExpression:    &cond,
+		ExpressionAttributeNames:  names,
+		ExpressionAttributeValues: values,
+		ExclusiveStartKey:         start,
+		Limit:                     aws.Int32(pageLimit(q.limit)),
+		ScanIndexForward:          aws.Bool(q.forward),
+	}
+	if q.index != "" {
+		in.IndexName = &q.index
+	}
+	if q.filter != "" {
+		in.FilterExpression = &q.filter
+	}
+	res, err := s.DB.Query(ctx, in)
+	if err != nil {
+		return nil, "", mapErr("query "+q.scope, err)
+	}
+	next, err := s.Tokens.Encode(q.scope, res.LastEvaluatedKey)
+	if err != nil {
+		return nil, "", err
+	}
+	return res.Items, next, nil
+}
+
+// teamFilter returns a filter keeping items whose Teams attribute holds any
+// of teams; nil teams means no filter. An empty non-nil list matches nothing.
+func teamFilter(attr string, teams []string) (string, map[string]string, map[string]types.AttributeValue) {
+	if teams == nil {
+		return "", nil, nil
+	}
+	if len(teams) == 0 {
+		return "attribute_not_exists(#none)", map[string]string{"#none": "PK"}, nil
+	}
+	names := map[string]string{"#teams": attr}
+	values := map[string]types.AttributeValue{}
+	expr := ""
+	for i, t := range teams {
+		k := fmt.Sprintf(":t%d", i)
+		values[k] = str(t)
+		if i > 0 {
+			expr += " OR "
+		}
+		expr += "contains(#teams, " + k + ")"
+	}
+	return expr, names, values
+}
+
+// CreateTable creates the single table and its indexes if it does not exist,
+// as infra/ does in AWS (used by the local runtime and tests).
+func CreateTable(ctx context.Context, db *dynamodb.Client, table string) error {
+	_, err := db.DescribeTable(ctx, &dynamodb.DescribeTableInput{TableName: &table})
+	if err == nil {
+		return nil
+	}
+	var nf *types.ResourceNotFoundException
+	if !errors.As(err, &nf) {
+		return fmt.Errorf("describe table %s: %w", table, err)
+	}
+	t := routes.Table
+	attrs := []types.AttributeDefinition{
+		{AttributeName: aws.String(t.PartitionKey), AttributeType: types.ScalarAttributeTypeS},
+		{AttributeName: aws.String(t.SortKey), AttributeType: types.ScalarAttributeTypeS},
+	}
+	var gsis []types.GlobalSecondaryIndex
+	for _, g := range t.GSIs {
+		attrs = append(attrs,
+			types.AttributeDefinition{AttributeName: aws.String(g.PartitionKey), AttributeType: types.ScalarAttributeTypeS},
+			types.AttributeDefinition{AttributeName: aws.String(g.SortKey), AttributeType: types.ScalarAttributeTypeS})
+		gsis = append(gsis, types.GlobalSecondaryIndex{
+			IndexName: aws.String(g.Name),
+			KeySchema: []types.KeySchemaElement{
+				{AttributeName: aws.String(g.PartitionKey), KeyType: types.KeyTypeHash},
+				{AttributeName: aws.String(g.SortKey), KeyType: types.KeyTypeRange},
+			},
+			Projection: &types.Projection{ProjectionType: types.ProjectionTypeAll},
+		})
+	}
+	_, err = db.CreateTable(ctx, &dynamodb.CreateTableInput{
+		TableName:            &table,
+		BillingMode:          types.BillingModePayPerRequest,
+		AttributeDefinitions: attrs,
+		KeySchema: []types.KeySchemaElement{
+			{AttributeName: aws.String(t.PartitionKey), KeyType: types.KeyTypeHash},
+			{AttributeName: aws.String(t.SortKey), KeyType: types.KeyTypeRange},
+		},
+		GlobalSecondaryIndexes: gsis,
+	})
+	var inUse *types.ResourceInUseException
+	if err != nil && !errors.As(err, &inUse) {
+		return fmt.Errorf("create table %s: %w", table, err)
+	}
+	_, err = db.UpdateTimeToLive(ctx, &dynamodb.UpdateTimeToLiveInput{
+		TableName: &table,
+		TimeToLiveSpecification: &types.TimeToLiveSpecification{
+			AttributeName: aws.String(t.TTLAttribute), Enabled: aws.Bool(true),
+		},
+	})
+	if err != nil && !errors.As(err, &inUse) {
+		var api smithy.APIError
+		// DynamoDB answers ValidationException when TTL is already enabled.
+		if !(errors.As(err, &api) && api.ErrorCode() == "ValidationException") {
+			return fmt.Errorf("enable TTL on %s: %w", table, err)
+		}
+	}
+	return nil
+}

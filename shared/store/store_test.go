@@ -1,0 +1,113 @@
+package store_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/batchplane/batchplane/shared/accounts"
+	"github.com/batchplane/batchplane/shared/errs"
+	"github.com/batchplane/batchplane/shared/identity"
+	"github.com/batchplane/batchplane/shared/secrets"
+	"github.com/batchplane/batchplane/shared/store/storetest"
+)
+
+func sealer(t *testing.T) identity.Sealer {
+	t.Helper()
+	s, err := secrets.NewAESGCM(make([]byte, 32))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+func ptr[T any](v T) *T { return &v }
+
+func TestIdentityAndAccounts(t *testing.T) {
+	st := storetest.New(t)
+	ctx := context.Background()
+	ids := identity.NewService(st, sealer(t))
+	nk, created, err := ids.Bootstrap(ctx, "admin@example.com")
+	if err != nil || !created {
+		t.Fatalf("bootstrap: %v %v", created, err)
+	}
+	if _, again, err := ids.Bootstrap(ctx, "admin@example.com"); err != nil || again {
+		t.Fatalf("second bootstrap: created=%v err=%v", again, err)
+	}
+	cred, err := ids.Lookup(ctx, nk.AccessKey)
+	if err != nil {
+		t.Fatalf("lookup: %v", err)
+	}
+	if err := cred.CheckSecret(nk.SecretKey); err != nil {
+		t.Fatalf("secret: %v", err)
+	}
+	if err := cred.CheckSecret(nk.SecretKey + "x"); err == nil {
+		t.Fatal("wrong secret accepted")
+	}
+	admin := identity.WithPrincipal(ctx, identity.Principal{User: cred.User})
+
+	team, err := ids.CreateTeam(admin, identity.TeamInput{Name: ptr("Data")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ids.CreateTeam(admin, identity.TeamInput{Name: ptr("data")}); !errs.Is(err, errs.Conflict) {
+		t.Fatalf("duplicate team: got %v, want conflict", err)
+	}
+	acc := accounts.NewService(st, st)
+	a, err := acc.Create(admin, accounts.Input{Name: ptr("prod"), BaseRegion: ptr("us-east-1"),
+		RoleArn: ptr("arn:aws:iam::123456789012:role/batchplane"), Teams: &[]string{"Data"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := ids.DeleteTeam(admin, team.ID); !errs.Is(err, errs.Conflict) {
+		t.Fatalf("delete referenced team: got %v, want conflict", err)
+	}
+	u, err := ids.CreateUser(admin, identity.UserInput{UserName: ptr("bob@example.com"), FullName: ptr("Bob"), Role: ptr(identity.RoleUser)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	bob := identity.WithPrincipal(ctx, identity.Principal{User: u})
+	if _, err := acc.Get(bob, a.ID); !errs.Is(err, errs.NotFound) {
+		t.Fatalf("bob sees another team's account: %v", err)
+	}
+	if err := ids.AddTeamUsers(admin, "Data", []string{"bob@example.com"}); err != nil {
+		t.Fatal(err)
+	}
+	u, _ = st.GetUser(ctx, u.ID)
+	bob = identity.WithPrincipal(ctx, identity.Principal{User: u})
+	if _, err := acc.Get(bob, a.ID); err != nil {
+		t.Fatalf("bob in team: %v", err)
+	}
+	list, _, err := acc.List(bob, identity.Page{})
+	if err != nil || len(list) != 1 {
+		t.Fatalf("bob's accounts: %v %v", list, err)
+	}
+	if err := acc.Delete(admin, a.ID); err != nil {
+		t.Fatal(err)
+	}
+	if err := ids.DeleteTeam(admin, "Data"); err != nil {
+		t.Fatalf("delete unreferenced team: %v", err)
+	}
+	u, _ = st.GetUser(ctx, u.ID)
+	if len(u.Teams) != 1 {
+		t.Fatalf("bob's teams after delete: %v", u.Teams)
+	}
+	// keys: two active at most, revoke frees a slot.
+	k2, err := ids.CreateKey(admin, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ids.CreateKey(admin, 0); !errs.Is(err, errs.Conflict) {
+		t.Fatalf("third key: %v", err)
+	}
+	if err := ids.RevokeKey(admin, k2.AccessKey); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ids.Lookup(ctx, k2.AccessKey); err != identity.ErrBadCredentials {
+		t.Fatalf("revoked key: %v", err)
+	}
+	if _, err := ids.CreateKey(admin, 0); err != nil {
+		t.Fatalf("key after revoke: %v", err)
+	}
+	_ = time.Now
+}
