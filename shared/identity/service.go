@@ -21,6 +21,8 @@ type Service struct {
 	Now    func() time.Time
 	// NewID returns a new random id suffix (8 upper-case hex digits).
 	NewID func() string
+
+	names teamNames
 }
 
 // NewService returns a Service with the real clock and id source.
@@ -102,6 +104,7 @@ func (s *Service) CreateTeam(ctx context.Context, in TeamInput) (Team, error) {
 	if err := s.Store.CreateTeam(ctx, t); err != nil {
 		return Team{}, err
 	}
+	s.names.invalidate()
 	return t, nil
 }
 
@@ -172,6 +175,7 @@ func (s *Service) UpdateTeam(ctx context.Context, idOrName string, in TeamInput)
 	if err := s.Store.UpdateTeam(ctx, old, t); err != nil {
 		return Team{}, err
 	}
+	s.names.invalidate()
 	return t, nil
 }
 
@@ -187,6 +191,7 @@ func (s *Service) DeleteTeam(ctx context.Context, idOrName string) error {
 	if t.IsDefault {
 		return errs.E(errs.Conflict, "The default team %q cannot be deleted.", t.Name)
 	}
+	s.names.invalidate()
 	return s.Store.DeleteTeam(ctx, t)
 }
 

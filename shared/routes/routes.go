@@ -21,6 +21,9 @@ type Route struct {
 	Function string
 	// Public routes need no authentication (only the health check).
 	Public bool
+	// LocalOnly routes exist only under `make run` (fault injection into the
+	// local cloud); they are absent from the CDK stack and template.yaml.
+	LocalOnly bool
 }
 
 // Paths returns the route's path followed by its aliases.
@@ -28,11 +31,12 @@ func (r Route) Paths() []string {
 	return append([]string{r.Path}, r.Aliases...)
 }
 
-// Functions lists every HTTP Lambda function, in the order the table names them.
+// Functions lists every deployed HTTP Lambda function, in the order the
+// table names them.
 func Functions() []string {
 	var out []string
 	seen := map[string]bool{}
-	for _, r := range All {
+	for _, r := range Deployed() {
 		if !seen[r.Function] {
 			seen[r.Function] = true
 			out = append(out, r.Function)
@@ -49,6 +53,11 @@ const (
 	FnRegions  = "regions"
 	FnKeys     = "keys"
 	FnMeta     = "meta"
+	FnProjects = "projects"
+	FnJobs     = "jobs"
+	FnApps     = "apps"
+	FnRuns     = "runs"
+	FnLocal    = "local"
 )
 
 // All is every route batchplane serves in AWS and locally.
@@ -88,6 +97,59 @@ var All = []Route{
 	{Name: "keys.list", Method: "GET", Path: "/api/keys", Function: FnKeys},
 	{Name: "keys.add", Method: "POST", Path: "/api/keys", Function: FnKeys},
 	{Name: "keys.revoke", Method: "DELETE", Path: "/api/keys/{id}", Function: FnKeys},
+
+	// Projects (Batchly, seed 000).
+	{Name: "projects.list", Method: "GET", Path: "/api/Projects", Function: FnProjects},
+	{Name: "projects.get", Method: "GET", Path: "/api/Projects/{id}", Function: FnProjects},
+	{Name: "projects.add", Method: "POST", Path: "/api/Projects/Add", Function: FnProjects},
+	{Name: "projects.update", Method: "PUT", Path: "/api/Projects/{id}", Function: FnProjects},
+	{Name: "projects.delete", Method: "DELETE", Path: "/api/Projects/{id}", Function: FnProjects},
+
+	// Jobs common to all apps (seed 001 and Batchly's seed 000).
+	{Name: "jobs.list", Method: "GET", Path: "/api/jobs", Aliases: []string{"/api/Jobs"}, Function: FnJobs},
+
+	// Auto Scaling Group app (seed 001). The account's groups are read
+	// through the account's role.
+	{Name: "asg.groups", Method: "GET", Path: "/api/Accounts/{id}/AutoScalingGroups", Function: FnApps},
+	{Name: "asg.group", Method: "GET", Path: "/api/Accounts/{id}/AutoScalingGroups/{name}", Function: FnApps},
+	{Name: "asg.get", Method: "GET", Path: "/api/v2/apps/AutoScalingGroup/{id}", Aliases: []string{"/api/api/v2/apps/AutoScalingGroup/{id}"}, Function: FnApps},
+	{Name: "asg.add", Method: "POST", Path: "/api/v2/apps/AutoScalingGroup/Add", Function: FnApps},
+	{Name: "asg.update", Method: "PUT", Path: "/api/v2/apps/AutoScalingGroup/{id}", Function: FnApps},
+	{Name: "asg.delete", Method: "DELETE", Path: "/api/v2/apps/AutoScalingGroup/{id}", Function: FnApps},
+	{Name: "asg.execute", Method: "POST", Path: "/api/v2/apps/AutoScalingGroup/{id}/execute", Function: FnApps},
+
+	// AMI app (seed 001).
+	{Name: "ami.get", Method: "GET", Path: "/api/v2/apps/Ami/{id}", Function: FnApps},
+	{Name: "ami.add", Method: "POST", Path: "/api/v2/apps/Ami/Add", Function: FnApps},
+	{Name: "ami.update", Method: "PUT", Path: "/api/v2/apps/Ami/{id}", Function: FnApps},
+	{Name: "ami.delete", Method: "DELETE", Path: "/api/v2/apps/Ami/{id}", Function: FnApps},
+	{Name: "ami.execute", Method: "POST", Path: "/api/v2/apps/Ami/{id}/execute", Function: FnApps},
+
+	// Runs: cmpute (seed 001) and Batchly (seed 000).
+	{Name: "runs.check", Method: "GET", Path: "/api/runs/Check/{id}", Function: FnRuns},
+	{Name: "runs.stop", Method: "PUT", Path: "/api/runs/{id}", Aliases: []string{"/api/Runs/{id}"}, Function: FnRuns},
+	{Name: "runs.list", Method: "GET", Path: "/api/Runs", Function: FnRuns},
+	{Name: "runs.get", Method: "GET", Path: "/api/Runs/{id}", Aliases: []string{"/api/runs/{id}"}, Function: FnRuns},
+	{Name: "runs.delete", Method: "DELETE", Path: "/api/Runs/{id}", Aliases: []string{"/api/runs/{id}"}, Function: FnRuns},
+	{Name: "runs.summary", Method: "GET", Path: "/api/v2/runs/{id}/summary", Function: FnRuns},
+	{Name: "runs.instances", Method: "GET", Path: "/api/runs/{id}/Instances", Function: FnRuns},
+	{Name: "runs.logs", Method: "GET", Path: "/api/v2/runs/{id}/logs", Function: FnRuns},
+	{Name: "runs.rightsize", Method: "GET", Path: "/api/v2/runs/{id}/RightSizeRecommendations", Function: FnRuns},
+
+	// Local-only: drive the local cloud (absent from AWS deployments).
+	{Name: "local.groups.add", Method: "POST", Path: "/local/accounts/{id}/AutoScalingGroups", Function: FnLocal, LocalOnly: true},
+	{Name: "local.instances.fault", Method: "POST", Path: "/local/instances/{id}/faults", Function: FnLocal, LocalOnly: true},
+}
+
+// Deployed returns the routes that exist in AWS (all but LocalOnly).
+func Deployed() []Route {
+	var out []Route
+	for _, r := range All {
+		if !r.LocalOnly {
+			out = append(out, r)
+		}
+	}
+	return out
 }
 
 // DefaultFunction serves API Gateway's $default route: it runs the whole

@@ -19,7 +19,11 @@ import "fmt"
 //	run request         RUNREQ#<uuid>          RUNREQ
 //	run                 RUN#<R-id>             RUN                RUNS / <started>#<R-id>         JOB#<W-id> / RUN#<started>
 //	run instance        RUN#<R-id>             INST#<instance id>
-//	run log line        RUN#<R-id>             LOG#<time>#<seq>
+//	instance → run      INSTANCE#<instance id> INSTANCE
+//	active run marker   ACTIVERUNS             <R-id>
+//	log line once-key   RUN#<R-id>             LOGKEY#<key>
+//	local execution     EXEC#<name>            EXEC
+//	run log line        RUN#<R-id>             LOG#<unix nanos>#<key>
 //	batch               BATCH#<id>             BATCH              BATCHES / <created>#<id>
 //	batch job           BATCH#<id>             JOB#<index, padded>
 //	schedule            SCHEDULE#<id>          SCHEDULE           SCHEDULES / <id>

@@ -6,6 +6,7 @@ package store
 
 import (
 	"context"
+	"crypto/rand"
 	"errors"
 	"fmt"
 
@@ -254,4 +255,45 @@ func CreateTable(ctx context.Context, db *dynamodb.Client, table string) error {
 		}
 	}
 	return nil
+}
+
+// TokenKey returns the organization's ContinuationToken signing key, kept in
+// the table sealed by sealer (so a table dump alone cannot forge tokens),
+// creating it on first use.
+func (s *Store) TokenKey(ctx context.Context, sealer interface {
+	Seal(ctx context.Context, plaintext []byte, context string) ([]byte, error)
+	Open(ctx context.Context, sealed []byte, context string) ([]byte, error)
+}) ([]byte, error) {
+	const aad = "continuation-token-key"
+	for range 2 {
+		var it struct{ Sealed []byte }
+		err := s.getItem(ctx, pkOrg, "TOKENKEY", &it, "token key")
+		if err == nil {
+			return sealer.Open(ctx, it.Sealed, aad)
+		}
+		if !errs.Is(err, errs.NotFound) {
+			return nil, err
+		}
+		k := make([]byte, 32)
+		if _, err := rand.Read(k); err != nil {
+			return nil, err
+		}
+		sealed, err := sealer.Seal(ctx, k, aad)
+		if err != nil {
+			return nil, fmt.Errorf("seal token key: %w", err)
+		}
+		av, err := attributevalue.MarshalMap(map[string]any{"PK": pkOrg, "SK": "TOKENKEY", "Type": "TokenKey", "Sealed": sealed})
+		if err != nil {
+			return nil, err
+		}
+		_, err = s.DB.PutItem(ctx, &dynamodb.PutItemInput{TableName: &s.Table, Item: av, ConditionExpression: aws.String(notExists)})
+		if err == nil {
+			return k, nil
+		}
+		if !isConditionFailed(err) {
+			return nil, mapErr("put token key", err)
+		}
+		// Another process created it first: read theirs.
+	}
+	return nil, errors.New("token key: lost creation race twice")
 }

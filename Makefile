@@ -1,0 +1,60 @@
+# batchplane — see README.md. Everything installs from the project's own files.
+SHELL := /bin/bash
+GO ?= go
+PORT ?= 8080
+FUNCTIONS := $(notdir $(wildcard functions/*))
+BUILD_DIR := .build
+BP := $(BUILD_DIR)/batchplane
+
+.PHONY: run test test-go test-infra bench build synth tools java fmt vet fuzz clean
+
+## run: the whole service locally (DynamoDB Local, the API on $PORT, bootstrap admin key)
+run: java $(BP)
+	PORT=$(PORT) ./$(BP) local
+
+## test: every test — Go (against DynamoDB Local), infra (cdk synth, cdk-nag, drift), asl
+test: java vet $(BP) test-go test-infra
+
+test-go: $(BP)
+	./$(BP) with-dynamodb -- $(GO) test -race -count=1 ./...
+
+test-infra: tools build
+	cd infra && $(GO) test -count=1 ./...
+	bash infra/synth.sh
+
+## bench: DynamoDB requests per route, throughput and Lambda-path ratios, binary sizes, cold starts
+bench: java $(BP) build
+	./$(BP) with-dynamodb -- $(GO) run ./cmd/bench
+
+## build: one stripped linux/arm64 bootstrap per function (provided.al2023)
+build:
+	@for fn in $(FUNCTIONS); do \
+	  GOOS=linux GOARCH=arm64 CGO_ENABLED=0 $(GO) build -tags lambda.norpc -trimpath -ldflags='-s -w' \
+	    -o $(BUILD_DIR)/$$fn/bootstrap ./functions/$$fn || exit 1; \
+	done
+
+## synth: cdk synth for a customer (CUSTOMER=name)
+synth: tools build
+	cd infra && ../.tools/node_modules/.bin/cdk synth -c customer=$${CUSTOMER:-demo} --no-notices
+
+$(BP): $(shell find cmd shared -name '*.go' -not -name '*_test.go') go.mod go.sum
+	$(GO) build -o $(BP) ./cmd/batchplane
+
+tools:
+	bash infra/tools.sh
+
+# DynamoDB Local needs Java; a fresh machine may lack it.
+java:
+	@command -v java >/dev/null || { echo "installing openjdk-17-jre-headless"; \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq openjdk-17-jre-headless >/dev/null) \
+	  || { echo "Java 17 is required for DynamoDB Local: install openjdk-17-jre-headless"; exit 1; }; }
+
+vet:
+	$(GO) vet ./...
+	@test -z "$$(gofmt -l . | grep -v '^infra/cdk.out')" || { gofmt -l .; echo "gofmt needed"; exit 1; }
+
+fuzz:
+	$(GO) test ./shared/api -run '^$$' -fuzz FuzzDecode -fuzztime 30s
+
+clean:
+	rm -rf $(BUILD_DIR) infra/cdk.out

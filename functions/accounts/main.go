@@ -1,0 +1,10 @@
+// Command accounts is the Lambda function serving batchplane's accounts routes (the
+// routes whose Function is routes.FnAccounts in shared/routes).
+package main
+
+import (
+	"github.com/batchplane/batchplane/shared/app"
+	"github.com/batchplane/batchplane/shared/routes"
+)
+
+func main() { app.StartLambda(routes.FnAccounts) }

@@ -1,0 +1,135 @@
+package api
+
+import (
+	"bytes"
+	"encoding/json"
+	"log/slog"
+	"net/http"
+
+	"github.com/batchplane/batchplane/shared/errs"
+)
+
+// field is one top-level member of an envelope, kept in the documented order.
+type field struct {
+	Key   string
+	Value any
+}
+
+// envelope marshals its fields in order.
+type envelope []field
+
+// MarshalJSON implements json.Marshaler.
+func (e envelope) MarshalJSON() ([]byte, error) {
+	var b bytes.Buffer
+	b.WriteByte('{')
+	for i, f := range e {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		k, _ := json.Marshal(f.Key)
+		b.Write(k)
+		b.WriteByte(':')
+		v, err := json.Marshal(f.Value)
+		if err != nil {
+			return nil, err
+		}
+		b.Write(v)
+	}
+	b.WriteByte('}')
+	return b.Bytes(), nil
+}
+
+// token renders a ContinuationToken: null when there is no next page.
+func token(next string) any {
+	if next == "" {
+		return nil
+	}
+	return next
+}
+
+var noErrors = struct{}{}
+
+// writeData writes the documented v1 envelope
+// {"RequestId", "Data", "Errors", "ContinuationToken"}.
+func writeData(w http.ResponseWriter, r *http.Request, status int, data any, next string) {
+	writeJSON(w, r, status, envelope{
+		{"RequestId", RequestID(r.Context())},
+		{"Data", data},
+		{"Errors", noErrors},
+		{"ContinuationToken", token(next)},
+	})
+}
+
+// writeNamed writes a v2 envelope whose payload sits under its own name
+// ("Teams", "Team", "Success", "Users", "Job", ...), as seed 001 shows:
+// lists carry a ContinuationToken, single objects do not.
+func writeNamed(w http.ResponseWriter, r *http.Request, status int, name string, value any, list bool, next string) {
+	e := envelope{{name, value}}
+	if list {
+		e = append(e, field{"ContinuationToken", token(next)})
+	}
+	e = append(e, field{"RequestId", RequestID(r.Context())}, field{"Errors", noErrors})
+	writeJSON(w, r, status, e)
+}
+
+func writeJSON(w http.ResponseWriter, r *http.Request, status int, v any) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		slog.ErrorContext(r.Context(), "encode response", "err", err, "request_id", RequestID(r.Context()))
+		status = http.StatusInternalServerError
+		b, _ = json.Marshal(envelope{{"RequestId", RequestID(r.Context())}, {"Data", nil},
+			{"Errors", map[string]string{"Error": "Internal error."}}, {"ContinuationToken", nil}})
+	}
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.WriteHeader(status)
+	_, _ = w.Write(b)
+}
+
+// statusOf is the /api surface's one mapping from error codes to statuses.
+var statusOf = map[errs.Code]int{
+	errs.Invalid:          http.StatusBadRequest,
+	errs.Unauthenticated:  http.StatusUnauthorized,
+	errs.Forbidden:        http.StatusForbidden,
+	errs.NotFound:         http.StatusNotFound,
+	errs.Conflict:         http.StatusConflict,
+	errs.TooLarge:         http.StatusRequestEntityTooLarge,
+	errs.Unsupported:      http.StatusUnsupportedMediaType,
+	errs.MethodNotAllowed: http.StatusMethodNotAllowed,
+	errs.Unavailable:      http.StatusServiceUnavailable,
+	errs.Internal:         http.StatusInternalServerError,
+}
+
+// writeError is the /api surface's one error writer: the documented envelope
+// with Errors as a field→message map. Internal errors are logged and the
+// client is told only "Internal error.".
+func writeError(w http.ResponseWriter, r *http.Request, err error) {
+	e := errs.As(err)
+	code := errs.CodeOf(err)
+	status, ok := statusOf[code]
+	if !ok {
+		status = http.StatusInternalServerError
+	}
+	var m map[string]string
+	switch {
+	case e == nil || code == errs.Internal:
+		slog.ErrorContext(r.Context(), "internal error", "err", err, "request_id", RequestID(r.Context()),
+			"method", r.Method, "path", r.URL.Path)
+		m = map[string]string{"Error": "Internal error."}
+	case len(e.Fields) > 0:
+		m = e.Fields
+	default:
+		if e.Err != nil {
+			slog.WarnContext(r.Context(), "request failed", "err", err, "request_id", RequestID(r.Context()))
+		}
+		m = map[string]string{"Error": e.Message}
+	}
+	if status == http.StatusUnauthorized {
+		w.Header().Set("WWW-Authenticate", `ApiKey realm="batchplane", AWS4-HMAC-SHA256`)
+	}
+	writeJSON(w, r, status, envelope{
+		{"RequestId", RequestID(r.Context())},
+		{"Data", nil},
+		{"Errors", m},
+		{"ContinuationToken", nil},
+	})
+}

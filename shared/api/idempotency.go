@@ -1,0 +1,112 @@
+package api
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"net/http"
+	"time"
+
+	"github.com/batchplane/batchplane/shared/errs"
+	"github.com/batchplane/batchplane/shared/identity"
+)
+
+// IdempotencyTTL is how long a key's first response is kept.
+const IdempotencyTTL = 24 * time.Hour
+
+// Recorded is the first response to an Idempotency-Key.
+type Recorded struct {
+	RequestHash string
+	Done        bool
+	Status      int
+	Location    string
+	Body        []byte
+}
+
+// IdempotencyStore keeps the first response per (caller, key).
+type IdempotencyStore interface {
+	// BeginIdempotent claims scope for requestHash; if the scope was claimed
+	// before it returns that record and claimed=false.
+	BeginIdempotent(ctx context.Context, scope, requestHash string, expires time.Time) (prev Recorded, claimed bool, err error)
+	// CompleteIdempotent stores the response of a claimed scope.
+	CompleteIdempotent(ctx context.Context, scope string, rec Recorded, expires time.Time) error
+	// AbandonIdempotent releases a claim whose request failed, so it can be retried.
+	AbandonIdempotent(ctx context.Context, scope string) error
+}
+
+// recorder captures a response while writing it through.
+type recorder struct {
+	http.ResponseWriter
+	status int
+	buf    bytes.Buffer
+}
+
+func (r *recorder) WriteHeader(status int) {
+	r.status = status
+	r.ResponseWriter.WriteHeader(status)
+}
+
+func (r *recorder) Write(b []byte) (int, error) {
+	if r.status == 0 {
+		r.status = http.StatusOK
+	}
+	r.buf.Write(b)
+	return r.ResponseWriter.Write(b)
+}
+
+// idempotent runs h once per Idempotency-Key: the same key with the same
+// request replays the first response; with a different request it is a
+// 409, as it is while the first request is still in progress.
+func (s *Server) idempotent(w http.ResponseWriter, r *http.Request, routeName string, h http.HandlerFunc) {
+	k := r.Header.Get("Idempotency-Key")
+	if k == "" || s.deps.Idempotency == nil {
+		h(w, r)
+		return
+	}
+	if len(k) > 255 {
+		writeError(w, r, errs.Field("Idempotency-Key", "Idempotency-Key must be at most 255 characters."))
+		return
+	}
+	p, _ := identity.PrincipalFrom(r.Context())
+	sum := sha256.Sum256([]byte(k))
+	scope := routeName + "#" + p.User.UserName + "#" + hex.EncodeToString(sum[:16])
+	rh := sha256.New()
+	rh.Write([]byte(r.Method + " " + r.URL.EscapedPath() + "?" + r.URL.RawQuery + "\n"))
+	rh.Write(body(r))
+	reqHash := hex.EncodeToString(rh.Sum(nil))
+	expires := time.Now().Add(IdempotencyTTL)
+	prev, claimed, err := s.deps.Idempotency.BeginIdempotent(r.Context(), scope, reqHash, expires)
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	if !claimed {
+		switch {
+		case prev.RequestHash != reqHash:
+			writeError(w, r, errs.E(errs.Conflict, "This Idempotency-Key was used with a different request."))
+		case !prev.Done:
+			writeError(w, r, errs.E(errs.Conflict, "A request with this Idempotency-Key is still in progress; retry shortly."))
+		default:
+			if prev.Location != "" {
+				w.Header().Set("Location", prev.Location)
+			}
+			w.Header().Set("Content-Type", "application/json; charset=utf-8")
+			w.Header().Set("Idempotent-Replayed", "true")
+			w.WriteHeader(prev.Status)
+			_, _ = w.Write(prev.Body)
+		}
+		return
+	}
+	rec := &recorder{ResponseWriter: w}
+	h(rec, r)
+	// Keep successes and client errors; release the key after a server
+	// error so the client's retry runs again.
+	ctx := context.WithoutCancel(r.Context())
+	if rec.status >= 500 {
+		_ = s.deps.Idempotency.AbandonIdempotent(ctx, scope)
+		return
+	}
+	_ = s.deps.Idempotency.CompleteIdempotent(ctx, scope, Recorded{RequestHash: reqHash, Done: true, Status: rec.status,
+		Location: w.Header().Get("Location"), Body: rec.buf.Bytes()}, expires)
+}

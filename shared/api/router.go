@@ -1,0 +1,157 @@
+// Package api is batchplane's HTTP surface: the router built from the route
+// table in shared/routes, middleware (request id, limits, auth), the
+// documented envelopes and one file of handlers per resource. It knows the
+// domain services, never DynamoDB.
+package api
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/url"
+	"sort"
+	"strings"
+
+	"github.com/batchplane/batchplane/shared/errs"
+	"github.com/batchplane/batchplane/shared/routes"
+)
+
+// route is a compiled routes.Route.
+type route struct {
+	routes.Route
+	segs    []string // lower-cased literals; "" marks a {param}
+	params  []string // param names by segment index ("" for literals)
+	handler http.HandlerFunc
+	literal int // number of literal segments, to prefer /Users/Teams over /users/{id}
+}
+
+// Router dispatches requests by the route table, matching path literals
+// case-insensitively and keeping ids as given.
+type Router struct {
+	routes []route
+}
+
+// newRouter compiles the table; every route must have a handler, and every
+// handler must have a route, so the table, the router and (by the drift
+// test) CDK and template.yaml cannot disagree.
+func newRouter(table []routes.Route, handlers map[string]http.HandlerFunc) (*Router, error) {
+	rt := &Router{}
+	for _, r := range table {
+		h, ok := handlers[r.Name]
+		if !ok {
+			h = notImplemented
+		}
+		for _, p := range r.Paths() {
+			c := route{Route: r, handler: h}
+			for _, s := range strings.Split(strings.Trim(p, "/"), "/") {
+				if strings.HasPrefix(s, "{") && strings.HasSuffix(s, "}") {
+					c.segs = append(c.segs, "")
+					c.params = append(c.params, s[1:len(s)-1])
+				} else {
+					c.segs = append(c.segs, strings.ToLower(s))
+					c.params = append(c.params, "")
+					c.literal++
+				}
+			}
+			rt.routes = append(rt.routes, c)
+		}
+	}
+	known := map[string]bool{}
+	for _, r := range routes.All {
+		known[r.Name] = true
+	}
+	for name := range handlers {
+		if !known[name] {
+			return nil, fmt.Errorf("api: handler %s has no route", name)
+		}
+	}
+	sort.SliceStable(rt.routes, func(i, j int) bool { return rt.routes[i].literal > rt.routes[j].literal })
+	return rt, nil
+}
+
+type paramsKey struct{}
+
+// Param returns a path parameter of the matched route, percent-decoded.
+func Param(r *http.Request, name string) string {
+	m, _ := r.Context().Value(paramsKey{}).(map[string]string)
+	return m[name]
+}
+
+type routeKey struct{}
+
+// MatchedRoute returns the route the router chose for r.
+func MatchedRoute(ctx context.Context) (routes.Route, bool) {
+	rt, ok := ctx.Value(routeKey{}).(routes.Route)
+	return rt, ok
+}
+
+// match finds the route for method and path. It returns the route and its
+// parameters, or whether some route had the path (for 405).
+func (rt *Router) match(method, escapedPath string) (*route, map[string]string, bool) {
+	raw := strings.Split(strings.Trim(escapedPath, "/"), "/")
+	segs := make([]string, len(raw))
+	for i, s := range raw {
+		u, err := url.PathUnescape(s)
+		if err != nil {
+			return nil, nil, false
+		}
+		segs[i] = u
+	}
+	pathSeen := false
+	for i := range rt.routes {
+		c := &rt.routes[i]
+		if len(c.segs) != len(segs) {
+			continue
+		}
+		ok := true
+		for j, s := range c.segs {
+			if s == "" {
+				if segs[j] == "" {
+					ok = false
+					break
+				}
+				continue
+			}
+			if !strings.EqualFold(s, segs[j]) {
+				ok = false
+				break
+			}
+		}
+		if !ok {
+			continue
+		}
+		pathSeen = true
+		if c.Method != method {
+			continue
+		}
+		params := map[string]string{}
+		for j, p := range c.params {
+			if p != "" {
+				params[p] = segs[j]
+			}
+		}
+		return c, params, true
+	}
+	return nil, nil, pathSeen
+}
+
+// ServeHTTP implements http.Handler. Middleware that needs the route (auth)
+// runs inside, after matching.
+func (rt *Router) lookup(r *http.Request) (*route, *http.Request, error) {
+	c, params, pathSeen := rt.match(r.Method, r.URL.EscapedPath())
+	if c == nil {
+		if pathSeen {
+			return nil, r, errs.E(errs.MethodNotAllowed, "Method %s is not allowed on %s.", r.Method, r.URL.Path)
+		}
+		return nil, r, errs.E(errs.NotFound, "No route for %s %s.", r.Method, r.URL.Path)
+	}
+	ctx := context.WithValue(r.Context(), paramsKey{}, params)
+	ctx = context.WithValue(ctx, routeKey{}, c.Route)
+	return c, r.WithContext(ctx), nil
+}
+
+// notImplemented answers routes of the table whose handler has not landed
+// yet; TestEveryRouteHasAHandler fails while any route uses it.
+func notImplemented(w http.ResponseWriter, r *http.Request) {
+	writeError(w, r, errs.E(errs.NotFound, "%s %s is not implemented yet.", r.Method, r.URL.Path))
+}

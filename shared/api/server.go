@@ -1,0 +1,232 @@
+package api
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"runtime/debug"
+	"strings"
+
+	"github.com/google/uuid"
+
+	"github.com/batchplane/batchplane/shared/accounts"
+	"github.com/batchplane/batchplane/shared/cloud"
+	"github.com/batchplane/batchplane/shared/errs"
+	"github.com/batchplane/batchplane/shared/identity"
+	"github.com/batchplane/batchplane/shared/jobs"
+	"github.com/batchplane/batchplane/shared/projects"
+	"github.com/batchplane/batchplane/shared/routes"
+	"github.com/batchplane/batchplane/shared/runs"
+	"github.com/batchplane/batchplane/shared/sigv4"
+)
+
+// Deps are the services the handlers call.
+type Deps struct {
+	Identity *identity.Service
+	Accounts *accounts.Service
+	// SigV4 verifies HMAC-signed requests (service execute-api).
+	SigV4 sigv4.Verifier
+	// Function, when set, limits the router to that Lambda function's routes
+	// (routes.Route.Function); "" serves every route.
+	Function string
+	// Local enables the LocalOnly routes (make run only).
+	Local bool
+
+	Jobs     *jobs.Service
+	Projects *projects.Service
+	// Cloud reaches customers' AWS accounts (or the local cloud).
+	Cloud cloud.Cloud
+	Runs  *runs.Service
+	// Idempotency keeps first responses of POSTs sent with Idempotency-Key.
+	Idempotency IdempotencyStore
+}
+
+// registrations add handlers from the resource files (see register).
+var registrations []func(s *Server) map[string]http.HandlerFunc
+
+// register adds a resource file's handlers to every Server; call it from
+// the file's init so each resource lives in one file.
+func register(f func(s *Server) map[string]http.HandlerFunc) {
+	registrations = append(registrations, f)
+}
+
+// Server is the whole HTTP API: the router behind the middleware.
+type Server struct {
+	deps   Deps
+	router *Router
+}
+
+// New builds the server once (in main, not per request).
+func New(d Deps) (*Server, error) {
+	s := &Server{deps: d}
+	var table []routes.Route
+	for _, r := range routes.All {
+		if (d.Function == "" || r.Function == d.Function) && (d.Local || !r.LocalOnly) {
+			table = append(table, r)
+		}
+	}
+	if table == nil {
+		return nil, fmt.Errorf("api: no routes for function %q", d.Function)
+	}
+	rt, err := newRouter(table, s.handlers())
+	if err != nil {
+		return nil, err
+	}
+	s.router = rt
+	return s, nil
+}
+
+// handlers binds every route name to its handler.
+func (s *Server) handlers() map[string]http.HandlerFunc {
+	h := map[string]http.HandlerFunc{
+		"health":  s.handleHealth,
+		"openapi": s.handleOpenAPI,
+
+		"accounts.list":   s.handleAccountsList,
+		"accounts.get":    s.handleAccountGet,
+		"accounts.add":    s.handleAccountAdd,
+		"accounts.update": s.handleAccountUpdate,
+		"accounts.delete": s.handleAccountDelete,
+
+		"users.list":   s.handleUsersList,
+		"users.get":    s.handleUserGet,
+		"users.add":    s.handleUserAdd,
+		"users.update": s.handleUserUpdate,
+		"users.teams":  s.handleUserTeams,
+
+		"teams.list":     s.handleTeamsList,
+		"teams.get":      s.handleTeamGet,
+		"teams.add":      s.handleTeamAdd,
+		"teams.update":   s.handleTeamUpdate,
+		"teams.delete":   s.handleTeamDelete,
+		"teams.users":    s.handleTeamUsers,
+		"teams.addUsers": s.handleTeamAddUsers,
+
+		"regions.list": s.handleRegions,
+
+		"keys.list":   s.handleKeysList,
+		"keys.add":    s.handleKeyAdd,
+		"keys.revoke": s.handleKeyRevoke,
+	}
+	for _, reg := range registrations {
+		for name, f := range reg(s) {
+			h[name] = f
+		}
+	}
+	return h
+}
+
+type requestIDKey struct{}
+
+// RequestID returns the request's id (a fresh UUID per request).
+func RequestID(ctx context.Context) string {
+	id, _ := ctx.Value(requestIDKey{}).(string)
+	return id
+}
+
+// ServeHTTP implements http.Handler: request id, panic guard, body cap,
+// routing, authentication, then the handler.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	ctx := context.WithValue(r.Context(), requestIDKey{}, uuid.NewString())
+	r = r.WithContext(ctx)
+	w.Header().Set("X-Request-Id", RequestID(ctx))
+	defer func() {
+		if v := recover(); v != nil {
+			slog.ErrorContext(ctx, "panic", "panic", fmt.Sprint(v), "stack", string(debug.Stack()), "request_id", RequestID(ctx))
+			writeError(w, r, errors.New("panic"))
+		}
+	}()
+	c, r, err := s.router.lookup(r)
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	b, err := readBody(r)
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	r = r.WithContext(context.WithValue(r.Context(), bodyKey{}, b))
+	if !c.Public {
+		p, err := s.authenticate(r, b)
+		if err != nil {
+			writeError(w, r, err)
+			return
+		}
+		r = r.WithContext(identity.WithPrincipal(r.Context(), p))
+	}
+	if r.Method == http.MethodPost && !c.Public {
+		// Every POST creates or starts something.
+		s.idempotent(w, r, c.Name, c.handler)
+		return
+	}
+	c.handler(w, r)
+}
+
+func readBody(r *http.Request) ([]byte, error) {
+	if r.Body == nil {
+		return nil, nil
+	}
+	defer r.Body.Close()
+	b, err := io.ReadAll(io.LimitReader(r.Body, MaxBodyBytes+1))
+	if err != nil {
+		return nil, errs.Field("Body", "The body could not be read.")
+	}
+	if len(b) > MaxBodyBytes {
+		return nil, errs.E(errs.TooLarge, "The body must be at most %d bytes.", MaxBodyBytes)
+	}
+	return b, nil
+}
+
+// authenticate accepts `Authorization: ApiKey AccessKey:SecretKey` and AWS
+// Signature Version 4. Every failure is the same 401.
+func (s *Server) authenticate(r *http.Request, b []byte) (identity.Principal, error) {
+	h := r.Header.Get("Authorization")
+	ctx := r.Context()
+	switch {
+	case sigv4.IsSigV4(r):
+		var cred identity.Credential
+		ak, err := s.deps.SigV4.Verify(ctx, r, b, func(ctx context.Context, accessKey string) (string, error) {
+			c, err := s.deps.Identity.Lookup(ctx, accessKey)
+			if err != nil {
+				return "", err
+			}
+			cred = c
+			return c.Secret, nil
+		})
+		if err != nil {
+			return identity.Principal{}, authFailure(ctx, err)
+		}
+		return identity.Principal{User: cred.User, AccessKey: ak}, nil
+	case len(h) > 7 && strings.EqualFold(h[:7], "ApiKey "):
+		ak, sk, ok := strings.Cut(strings.TrimSpace(h[7:]), ":")
+		if !ok || ak == "" || sk == "" {
+			return identity.Principal{}, identity.ErrBadCredentials
+		}
+		cred, err := s.deps.Identity.Lookup(ctx, ak)
+		if err != nil {
+			return identity.Principal{}, authFailure(ctx, err)
+		}
+		if err := cred.CheckSecret(sk); err != nil {
+			return identity.Principal{}, err
+		}
+		return identity.Principal{User: cred.User, AccessKey: ak}, nil
+	}
+	return identity.Principal{}, identity.ErrBadCredentials
+}
+
+// authFailure keeps store outages as they are (503/500) and turns every
+// credential problem (bad signature, unknown or revoked key) into the one 401.
+func authFailure(ctx context.Context, err error) error {
+	if !errors.Is(err, sigv4.ErrInvalidSignature) {
+		switch errs.CodeOf(err) {
+		case errs.Unavailable, errs.Internal:
+			return err
+		}
+	}
+	slog.InfoContext(ctx, "authentication failed", "err", err, "request_id", RequestID(ctx))
+	return identity.ErrBadCredentials
+}

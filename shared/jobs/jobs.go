@@ -1,0 +1,119 @@
+// Package jobs holds batchplane's jobs: what to run, where, and how —
+// Auto Scaling Group jobs and AMI jobs of cmpute.io (seed 001), with
+// Batchly's generic job fields (seed 000). Later issues add tool jobs and
+// Kragle's stacks (a Kragle stack is a job). No HTTP, no AWS here.
+package jobs
+
+import (
+	"context"
+	"time"
+
+	"github.com/batchplane/batchplane/shared/identity"
+)
+
+// Apps a job can belong to, with the names the API shows.
+const (
+	AppASG = "Auto Scaling Group"
+	AppAMI = "AMI"
+)
+
+// EngineCluster is the engine of ASG and AMI jobs.
+const EngineCluster = "Cluster"
+
+// Job is something that can be executed into runs.
+type Job struct {
+	ID         string // W-XXXXXXXX
+	Name       string
+	App        string // AppASG or AppAMI
+	AccountID  string
+	ProjectID  string   // optional (Batchly)
+	Teams      []string // the account's teams at creation: who sees the job
+	BaseRegion string
+
+	// Batchly's generic job fields.
+	SLA            string
+	InputLocation  string
+	OutputLocation string
+
+	ASG *ASGConfig // when App is AppASG
+	AMI *AMIConfig // when App is AppAMI
+
+	Runs        int    // how many runs it has had
+	IsScheduled bool   // set by schedules (a later issue)
+	ActiveRunID string // the run in progress, "" when idle
+
+	CreatedAt time.Time
+	UpdatedAt time.Time
+}
+
+// IsExecuting reports whether a run is in progress.
+func (j Job) IsExecuting() bool { return j.ActiveRunID != "" }
+
+// ASGConfig is an Auto Scaling Group job: batchplane keeps the customer's
+// group's desired count with spot instances.
+type ASGConfig struct {
+	AutoScalingGroupName       string
+	MinOnDemandInstanceCount   int
+	ReinstateOnStop            bool
+	ReplaceUnhealthyInstances  bool
+	RestrictToSelectedInstance bool
+	StandBy                    bool
+	SuspendScalingOperations   bool
+}
+
+// AMIConfig is an AMI job: instances launched from an image with a launch
+// script as user data, scaled by CPU policies.
+type AMIConfig struct {
+	AmiID                      string
+	InstanceType               string
+	KeyPair                    string
+	LaunchScript               string
+	InstanceProfileArn         string
+	VpcID                      string
+	SubnetIDs                  []string
+	SecurityGroupIDs           []string
+	ElasticLoadBalancerNames   []string
+	TargetGroupARNs            []string
+	AssociatePublicIPAddress   bool
+	DesiredInstanceCount       int
+	MinInstanceCount           int
+	MaxInstanceCount           int
+	MinOnDemandInstanceCount   int
+	HealthCheckGracePeriod     int
+	ReplaceUnhealthyInstances  bool
+	RestrictToSelectedInstance bool
+	ScalingPolicies            []ScalingPolicy
+}
+
+// Scale types.
+const (
+	ScaleUp   = "ScaleUp"
+	ScaleDown = "ScaleDown"
+)
+
+// ScalingPolicy scales an AMI job's instances on a CloudWatch metric, as
+// seed 001 lists its fields.
+type ScalingPolicy struct {
+	ScaleType           string // ScaleUp or ScaleDown
+	MetricName          string // CPUUtilization
+	Namespace           string // AWS/EC2
+	MetricStatisticType string // Average
+	Unit                string
+	EvaluationPeriods   int
+	Period              int     // seconds
+	ScaleAt             float64 // threshold (percent for CPUUtilization)
+	ScaleFactor         float64 // instances to add or remove
+}
+
+// Store persists jobs. CreateJob counts a reference on the job's account
+// (and project) so neither can be deleted while jobs use it.
+type Store interface {
+	CreateJob(ctx context.Context, j Job) error
+	GetJob(ctx context.Context, id string) (Job, error)
+	// ListJobs lists jobs; teams, when not nil, keeps those in any of them.
+	ListJobs(ctx context.Context, teams []string, p identity.Page) ([]Job, string, error)
+	// UpdateJob replaces the job's configuration (not Runs/ActiveRunID).
+	UpdateJob(ctx context.Context, j Job) error
+	// DeleteJob deletes an idle job; errs.Conflict while it is executing.
+	DeleteJob(ctx context.Context, j Job) error
+}

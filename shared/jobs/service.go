@@ -1,0 +1,6 @@
+package jobs
+
+// Service applies job rules on top of a Store.
+type Service struct {
+	Store Store
+}

@@ -1,0 +1,456 @@
+// Package workflow holds the tasks the run state machine
+// (infra/statemachines/run.asl.json) calls, and the event-driven upkeep of
+// running runs: EC2 state changes and spot interruption warnings (from
+// EventBridge in AWS, from the local cloud on a laptop) and a slow safety
+// sweep both call Reconcile. Every task is idempotent: instance launches
+// carry ClientTokens derived from run and step, log lines are written once
+// per key, and run updates are versioned.
+package workflow
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/batchplane/batchplane/shared/accounts"
+	"github.com/batchplane/batchplane/shared/cloud"
+	"github.com/batchplane/batchplane/shared/errs"
+	"github.com/batchplane/batchplane/shared/jobs"
+	"github.com/batchplane/batchplane/shared/runs"
+)
+
+// Workflow runs the tasks.
+type Workflow struct {
+	Runs       runs.Store
+	Jobs       jobs.Store
+	Accounts   accounts.Store
+	Cloud      cloud.Cloud
+	Catalog    runs.Catalog
+	Executions runs.Executions
+	Now        func() time.Time
+}
+
+// TransientError marks a failure worth retrying (the state machine's Retry
+// matches its name, "TransientError").
+type TransientError struct{ Err error }
+
+func (e *TransientError) Error() string { return e.Err.Error() }
+func (e *TransientError) Unwrap() error { return e.Err }
+
+// TaskFunc is one state machine task.
+type TaskFunc func(ctx context.Context, in runs.Input) (runs.Input, error)
+
+// Task names: the state machine's Task states and the Lambda functions that
+// serve them (functions/task-<name>).
+const (
+	TaskCreateRun  = "createrun"
+	TaskProvision  = "provision"
+	TaskAwaitStop  = "awaitstop"
+	TaskStopRun    = "stoprun"
+	TaskFinalize   = "finalize"
+	TaskCompensate = "compensate"
+)
+
+// Tasks returns every task by name.
+func (w *Workflow) Tasks() map[string]TaskFunc {
+	return map[string]TaskFunc{
+		TaskCreateRun:  w.CreateRun,
+		TaskProvision:  w.Provision,
+		TaskAwaitStop:  w.AwaitStop,
+		TaskStopRun:    w.StopRun,
+		TaskFinalize:   w.Finalize,
+		TaskCompensate: w.Compensate,
+	}
+}
+
+func (w *Workflow) now() time.Time { return w.Now().UTC().Truncate(time.Millisecond) }
+
+func (w *Workflow) log(ctx context.Context, runID, key, severity, format string, args ...any) {
+	_ = w.Runs.AppendLog(ctx, runID, key, runs.LogLine{Time: w.now(), Message: fmt.Sprintf(format, args...), Severity: severity})
+}
+
+// update applies f to the run and writes it, re-reading on conflicts.
+func (w *Workflow) update(ctx context.Context, id string, f func(r *runs.Run) bool) (runs.Run, error) {
+	for range 8 {
+		r, err := w.Runs.GetRun(ctx, id)
+		if err != nil {
+			return runs.Run{}, err
+		}
+		if !f(&r) {
+			return r, nil
+		}
+		err = w.Runs.UpdateRun(ctx, &r)
+		if err == nil {
+			return r, nil
+		}
+		if !errs.Is(err, errs.Conflict) {
+			return runs.Run{}, err
+		}
+	}
+	return runs.Run{}, &TransientError{Err: fmt.Errorf("run %s: too many concurrent updates", id)}
+}
+
+// token derives a launch ClientToken from run and step (≤ 64 characters).
+func token(runID, step string) string {
+	t := runID + "-" + step
+	if len(t) > 64 {
+		t = t[:64]
+	}
+	return t
+}
+
+// CreateRun marks the run started.
+func (w *Workflow) CreateRun(ctx context.Context, in runs.Input) (runs.Input, error) {
+	r, err := w.Runs.GetRun(ctx, in.RunID)
+	if err != nil {
+		return in, err
+	}
+	w.log(ctx, r.ID, "started", runs.Info, "Run Started")
+	return in, nil
+}
+
+// plan is what to launch for a run.
+type plan struct {
+	spec    cloud.LaunchSpec
+	desired int
+	group   *cloud.Group
+}
+
+func (w *Workflow) plan(ctx context.Context, r runs.Run, j jobs.Job, t cloud.Target) (plan, error) {
+	p := plan{spec: cloud.LaunchSpec{RunID: r.ID, JobID: j.ID, Tags: map[string]string{cloud.TagAccount: r.AccountID}}}
+	switch {
+	case j.ASG != nil:
+		g, err := w.Cloud.AutoScaling.GetGroup(ctx, t, j.ASG.AutoScalingGroupName)
+		if err != nil {
+			return p, fmt.Errorf("auto scaling group %s: %w", j.ASG.AutoScalingGroupName, err)
+		}
+		p.group = &g
+		p.desired = g.DesiredCapacity
+		p.spec.InstanceType, p.spec.ImageID, p.spec.KeyName = g.InstanceType, g.ImageID, g.KeyName
+		p.spec.SubnetIDs, p.spec.SecurityGroupIDs, p.spec.UserData = g.SubnetIDs, g.SecurityGroupIDs, g.UserData
+		p.spec.InstanceProfileArn, p.spec.AssociatePublicIP = g.InstanceProfileArn, g.AssociatePublicIP
+	case j.AMI != nil:
+		a := j.AMI
+		p.desired = a.DesiredInstanceCount
+		p.spec.InstanceType, p.spec.ImageID, p.spec.KeyName, p.spec.UserData = a.InstanceType, a.AmiID, a.KeyPair, a.LaunchScript
+		p.spec.SubnetIDs, p.spec.SecurityGroupIDs = a.SubnetIDs, a.SecurityGroupIDs
+		p.spec.InstanceProfileArn, p.spec.AssociatePublicIP = a.InstanceProfileArn, a.AssociatePublicIPAddress
+	default:
+		return p, fmt.Errorf("job %s has no app configuration", j.ID)
+	}
+	return p, nil
+}
+
+func minOnDemand(j jobs.Job) int {
+	switch {
+	case j.ASG != nil:
+		return j.ASG.MinOnDemandInstanceCount
+	case j.AMI != nil:
+		return j.AMI.MinOnDemandInstanceCount
+	}
+	return 0
+}
+
+// takeOverProcesses are the group processes suspended while batchplane
+// keeps the group's instances, so the group does not fight it.
+var takeOverProcesses = []string{"Launch", "Terminate", "ReplaceUnhealthy", "AZRebalance"}
+
+// scalingProcesses are also suspended with SuspendScalingOperations.
+var scalingProcesses = []string{"AlarmNotification", "ScheduledActions"}
+
+// Provision launches the run's instances: spot first, MinOnDemandInstanceCount
+// on-demand, on-demand for whatever spot cannot supply. For an ASG job it
+// takes over the group: suspends its own launching, attaches the new
+// instances and detaches (and terminates) the group's own.
+func (w *Workflow) Provision(ctx context.Context, in runs.Input) (runs.Input, error) {
+	r, err := w.Runs.GetRun(ctx, in.RunID)
+	if err != nil {
+		return in, err
+	}
+	if runs.Finished(r.Status) {
+		return in, nil
+	}
+	j, err := w.Jobs.GetJob(ctx, r.JobID)
+	if err != nil {
+		return in, err
+	}
+	t, err := runs.Target(ctx, w.Accounts, r.AccountID, r.Region)
+	if err != nil {
+		return in, err
+	}
+	p, err := w.plan(ctx, r, j, t)
+	if err != nil {
+		return in, err
+	}
+	od := min(minOnDemand(j), p.desired)
+	r, err = w.update(ctx, r.ID, func(r *runs.Run) bool {
+		if r.Status != runs.StatusStarting {
+			return false
+		}
+		r.Status, r.Desired, r.MinOnDemand, r.InstanceType = runs.StatusProcessing, p.desired, od, p.spec.InstanceType
+		if p.group != nil {
+			r.GroupName, r.OriginalDesired, r.OriginalInstances = p.group.Name, p.group.DesiredCapacity, p.group.InstanceIDs
+		}
+		return true
+	})
+	if err != nil {
+		return in, err
+	}
+	if p.group != nil {
+		procs := takeOverProcesses
+		if j.ASG.SuspendScalingOperations {
+			procs = append(slices.Clone(procs), scalingProcesses...)
+		}
+		if err := w.Cloud.AutoScaling.SuspendProcesses(ctx, t, p.group.Name, procs); err != nil {
+			return in, fmt.Errorf("suspend %s: %w", p.group.Name, err)
+		}
+		w.log(ctx, r.ID, "suspend", runs.Info, "Suspended %v on Auto Scaling group %s", procs, p.group.Name)
+	}
+	launched, err := w.launch(ctx, r, t, p.spec, od, p.desired-od, "prov", j)
+	if err != nil {
+		return in, err
+	}
+	if p.group != nil {
+		if err := w.takeOver(ctx, r, t, *p.group, launched); err != nil {
+			return in, err
+		}
+	}
+	return in, nil
+}
+
+func (w *Workflow) takeOver(ctx context.Context, r runs.Run, t cloud.Target, g cloud.Group, launched []cloud.Instance) error {
+	ids := make([]string, len(launched))
+	for i, in := range launched {
+		ids[i] = in.ID
+	}
+	if err := w.Cloud.AutoScaling.AttachInstances(ctx, t, g.Name, ids); err != nil {
+		return fmt.Errorf("attach to %s: %w", g.Name, err)
+	}
+	var own []string
+	for _, id := range r.OriginalInstances {
+		if !slices.Contains(ids, id) {
+			own = append(own, id)
+		}
+	}
+	if len(own) == 0 {
+		return nil
+	}
+	if err := w.Cloud.AutoScaling.DetachInstances(ctx, t, g.Name, own); err != nil && !errors.Is(err, cloud.ErrNotFound) {
+		return fmt.Errorf("detach from %s: %w", g.Name, err)
+	}
+	if err := w.Cloud.Compute.Terminate(ctx, t, own); err != nil {
+		return fmt.Errorf("terminate group instances: %w", err)
+	}
+	w.log(ctx, r.ID, "takeover", runs.Info, "Replaced %d instances of Auto Scaling group %s", len(own), g.Name)
+	return nil
+}
+
+// launch starts od on-demand and spot spot instances and records them; a
+// spot shortage falls back to on-demand.
+func (w *Workflow) launch(ctx context.Context, r runs.Run, t cloud.Target, spec cloud.LaunchSpec, od, spot int, step string, j jobs.Job) ([]cloud.Instance, error) {
+	total := od + spot
+	if total <= 0 {
+		return nil, nil
+	}
+	w.log(ctx, r.ID, step+"-launch", runs.Info, "Launching %d %s instances", total, spec.InstanceType)
+	var out []cloud.Instance
+	if spot > 0 {
+		s := spec
+		s.Market, s.Count, s.ClientToken = cloud.Spot, spot, token(r.ID, step+"-spot")
+		ins, err := w.Cloud.Compute.Launch(ctx, t, s)
+		switch {
+		case errors.Is(err, cloud.ErrInsufficientCapacity):
+			w.log(ctx, r.ID, step+"-spot-short", runs.Warning, "Spot capacity for %s is short; launching %d on-demand instead", spec.InstanceType, spot)
+			od += spot
+		case err != nil:
+			return nil, fmt.Errorf("launch spot: %w", err)
+		default:
+			out = append(out, ins...)
+		}
+	}
+	if od > 0 {
+		s := spec
+		s.Market, s.Count, s.ClientToken = cloud.OnDemand, od, token(r.ID, step+"-od")
+		ins, err := w.Cloud.Compute.Launch(ctx, t, s)
+		if err != nil {
+			return nil, fmt.Errorf("launch on-demand: %w", err)
+		}
+		out = append(out, ins...)
+	}
+	for _, in := range out {
+		if err := w.Runs.PutInstance(ctx, r.ID, record(in)); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+func record(in cloud.Instance) runs.Instance {
+	return runs.Instance{InstanceID: in.ID, InstanceType: in.InstanceType, AvailabilityZone: in.AvailabilityZone,
+		SubnetID: in.SubnetID, PrivateIP: in.PrivateIP, Spot: in.Market == cloud.Spot, State: in.State,
+		Healthy: in.Healthy, LaunchTime: in.LaunchTime.UTC(), StopTime: in.StopTime}
+}
+
+// AwaitStop parks the run until it is stopped: the state machine calls it
+// with a task token (waitForTaskToken) and Stop resumes it. Keeping the
+// desired state meanwhile is event-driven (Reconcile), so a ten-hour run
+// costs as many transitions as a one-hour run.
+func (w *Workflow) AwaitStop(ctx context.Context, in runs.Input) (runs.Input, error) {
+	if in.TaskToken == "" {
+		return in, errors.New("awaitstop: no task token")
+	}
+	r, err := w.update(ctx, in.RunID, func(r *runs.Run) bool {
+		if r.TaskToken == in.TaskToken {
+			return false
+		}
+		r.TaskToken = in.TaskToken
+		return true
+	})
+	if err != nil {
+		return in, err
+	}
+	w.log(ctx, r.ID, "maintaining", runs.Info, "Maintaining Desired State")
+	if r.StopRequested || runs.Finished(r.Status) {
+		out := in
+		out.TaskToken = ""
+		if err := w.Executions.Resume(ctx, in.TaskToken, mustJSON(out)); err != nil {
+			return in, &TransientError{Err: err}
+		}
+	}
+	return in, nil
+}
+
+// StopRun terminates the run's instances and, for an ASG job, hands the
+// group back (ReinstateOnStop restores its desired count and processes).
+func (w *Workflow) StopRun(ctx context.Context, in runs.Input) (runs.Input, error) {
+	r, err := w.update(ctx, in.RunID, func(r *runs.Run) bool {
+		if r.Status == runs.StatusStopping || runs.Finished(r.Status) {
+			return false
+		}
+		r.Status = runs.StatusStopping
+		return true
+	})
+	if err != nil {
+		return in, err
+	}
+	if runs.Finished(r.Status) {
+		return in, nil
+	}
+	w.log(ctx, r.ID, "stopping", runs.Info, "Stopping Run")
+	if err := w.release(ctx, r, true); err != nil {
+		return in, err
+	}
+	return in, nil
+}
+
+// release terminates every instance of the run and hands an ASG back.
+func (w *Workflow) release(ctx context.Context, r runs.Run, logIt bool) error {
+	t, err := runs.Target(ctx, w.Accounts, r.AccountID, r.Region)
+	if err != nil {
+		return err
+	}
+	ins, err := w.Cloud.Compute.DescribeRun(ctx, t, r.ID)
+	if err != nil {
+		return fmt.Errorf("describe run instances: %w", err)
+	}
+	var ids []string
+	for _, in := range ins {
+		if in.State != cloud.StateTerminated {
+			ids = append(ids, in.ID)
+		}
+	}
+	j, jerr := w.Jobs.GetJob(ctx, r.JobID)
+	if r.GroupName != "" && len(ids) > 0 {
+		if err := w.Cloud.AutoScaling.DetachInstances(ctx, t, r.GroupName, ids); err != nil && !errors.Is(err, cloud.ErrNotFound) {
+			return fmt.Errorf("detach from %s: %w", r.GroupName, err)
+		}
+	}
+	if len(ids) > 0 {
+		if err := w.Cloud.Compute.Terminate(ctx, t, ids); err != nil {
+			return fmt.Errorf("terminate: %w", err)
+		}
+		if logIt {
+			w.log(ctx, r.ID, "terminate", runs.Info, "Terminating %d instances", len(ids))
+		}
+	}
+	now := w.now()
+	for _, id := range ids {
+		if _, err := w.Runs.ApplyInstanceEvent(ctx, r.ID, id, cloud.StateShuttingDown, false, now); err != nil {
+			return err
+		}
+	}
+	if r.GroupName != "" {
+		if jerr == nil && j.ASG != nil && j.ASG.ReinstateOnStop {
+			if err := w.Cloud.AutoScaling.SetDesiredCapacity(ctx, t, r.GroupName, r.OriginalDesired); err != nil {
+				return fmt.Errorf("reinstate %s: %w", r.GroupName, err)
+			}
+			w.log(ctx, r.ID, "reinstate", runs.Info, "Reinstating Auto Scaling group %s to %d instances", r.GroupName, r.OriginalDesired)
+		}
+		if err := w.Cloud.AutoScaling.ResumeProcesses(ctx, t, r.GroupName, nil); err != nil {
+			return fmt.Errorf("resume %s: %w", r.GroupName, err)
+		}
+	}
+	return nil
+}
+
+// Finalize prices the run (instance-hours × catalog prices), measures its
+// CPU for right-size advice, marks it Completed and frees the job.
+func (w *Workflow) Finalize(ctx context.Context, in runs.Input) (runs.Input, error) {
+	return in, w.finish(ctx, in.RunID, runs.StatusCompleted, "")
+}
+
+// Compensate undoes what a failed run launched, then marks it Failed with
+// the reason in its log.
+func (w *Workflow) Compensate(ctx context.Context, in runs.Input) (runs.Input, error) {
+	r, err := w.Runs.GetRun(ctx, in.RunID)
+	if err != nil {
+		return in, err
+	}
+	reason := "unknown error"
+	if in.Error != nil {
+		reason = in.Error.Error
+		if in.Error.Cause != "" {
+			reason += ": " + causeMessage(in.Error.Cause)
+		}
+	}
+	if !runs.Finished(r.Status) {
+		w.log(ctx, r.ID, "failed", runs.Error, "Run Failed: %s", reason)
+		if err := w.release(ctx, r, true); err != nil {
+			return in, err
+		}
+	}
+	return in, w.finish(ctx, in.RunID, runs.StatusFailed, reason)
+}
+
+func (w *Workflow) finish(ctx context.Context, runID, status, reason string) error {
+	r, err := w.Runs.GetRun(ctx, runID)
+	if err != nil {
+		return err
+	}
+	if runs.Finished(r.Status) {
+		return nil
+	}
+	ins, err := w.Runs.ListInstances(ctx, r.ID)
+	if err != nil {
+		return err
+	}
+	end := w.now()
+	costs := runs.ComputeCosts(w.Catalog, r.Region, ins, end)
+	r.Costs, r.Status, r.EndDate, r.FailureReason, r.TaskToken = &costs, status, &end, reason, ""
+	if avg, ok, err := runs.MeasureCPU(ctx, w.Accounts, w.Cloud.Metrics, r, ins, end); err == nil && ok {
+		r.AverageCPU = &avg
+	}
+	if err := w.Runs.FinishRun(ctx, &r); err != nil {
+		if errs.Is(err, errs.Conflict) {
+			return &TransientError{Err: err}
+		}
+		return err
+	}
+	if status == runs.StatusCompleted {
+		w.log(ctx, r.ID, "completed", runs.Info, "Run Completed: cost $%.4f, on-demand $%.4f, saved %.1f%%",
+			costs.ActualCost, costs.EstimatedCost, costs.SavingsPercentage)
+	}
+	return nil
+}
