@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"testing"
 
 	"github.com/batchplane/batchplane/shared/app"
@@ -43,6 +44,8 @@ func newEnv(t *testing.T) *env {
 	}
 	srv := httptest.NewServer(svc.API)
 	t.Cleanup(srv.Close)
+	u, _ := url.Parse(srv.URL)
+	servers.Store(u.Host, svc.API)
 	return &env{t: t, svc: svc, srv: srv, admin: nk, sealer: sealer}
 }
 

@@ -55,8 +55,9 @@ func register(f func(s *Server) map[string]http.HandlerFunc) {
 
 // Server is the whole HTTP API: the router behind the middleware.
 type Server struct {
-	deps   Deps
-	router *Router
+	deps    Deps
+	router  *Router
+	openapi []byte
 }
 
 // New builds the server once (in main, not per request).
@@ -76,6 +77,9 @@ func New(d Deps) (*Server, error) {
 		return nil, err
 	}
 	s.router = rt
+	if s.openapi, err = BuildOpenAPI(routes.Deployed()); err != nil {
+		return nil, err
+	}
 	return s, nil
 }
 
