@@ -4,10 +4,10 @@ package api
 func init() {
 	jobSummary := strict(obj{"Runs": num(), "IsScheduled": boolean(), "IsExecuting": boolean(), "Engine": str(),
 		"AppName": str(), "IsPrivateApp": boolean(), "Id": obj{"type": "string", "pattern": "^W-[0-9A-F]{8}$"}, "Name": str()})
-	project := obj{"type": "object", "required": []string{"Id", "Name", "AccountId"},
-		"properties": obj{"Id": str(), "Name": str(), "AccountId": str(), "VpcId": strOrNull()}}
+	project := strict(obj{"Id": obj{"type": "string", "pattern": "^P-[0-9A-F]{8}$"}, "Name": str(), "AccountId": str(),
+		"Region": str(), "VpcId": strOrNull(), "CreatedAt": str()})
 	jobDetail := obj{"type": "object", "required": []string{"AccountId", "Name", "BaseRegion"}}
-	deleted := strict(obj{"IsDeleted": boolean(), "RequestId": str(), "Errors": noErrorsSchema})
+	deleted := namedEnvelope("IsDeleted", boolean(), false)
 	group := obj{"type": "object", "required": []string{"AutoScalingGroup", "LaunchConfiguration", "LoadBalancers", "TargetGroupARNsDetail", "Queues", "Triggers"}}
 	componentSchemas["JobSummary"] = jobSummary
 	componentSchemas["Project"] = project

@@ -42,6 +42,8 @@ type Deps struct {
 	Runs  *runs.Service
 	// Idempotency keeps first responses of POSTs sent with Idempotency-Key.
 	Idempotency IdempotencyStore
+	// LocalCloud injects faults (make run only).
+	LocalCloud LocalCloud
 }
 
 // registrations add handlers from the resource files (see register).

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"time"
 
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
@@ -14,11 +15,16 @@ import (
 
 	"github.com/batchplane/batchplane/shared/accounts"
 	"github.com/batchplane/batchplane/shared/api"
+	"github.com/batchplane/batchplane/shared/cloud"
 	"github.com/batchplane/batchplane/shared/identity"
+	"github.com/batchplane/batchplane/shared/jobs"
+	"github.com/batchplane/batchplane/shared/projects"
 	"github.com/batchplane/batchplane/shared/routes"
+	"github.com/batchplane/batchplane/shared/runs"
 	"github.com/batchplane/batchplane/shared/secrets"
 	"github.com/batchplane/batchplane/shared/sigv4"
 	"github.com/batchplane/batchplane/shared/store"
+	"github.com/batchplane/batchplane/shared/workflow"
 )
 
 // Config is what building the service needs.
@@ -29,13 +35,26 @@ type Config struct {
 	Sealer identity.Sealer
 	// Function limits the API to one Lambda function's routes; "" serves all.
 	Function string
+	// Local enables the local-only routes (make run).
+	Local bool
+	// Cloud reaches customers' AWS accounts (or the local cloud).
+	Cloud cloud.Cloud
+	// Catalog prices instance hours.
+	Catalog runs.Catalog
+	// Executions starts and resumes run workflows.
+	Executions runs.Executions
+	// LocalCloud injects faults into the local cloud (make run only).
+	LocalCloud api.LocalCloud
 }
 
-// Service is the built service: the store, the domain services and the API.
+// Service is the built service: the store, the domain services, the run
+// workflow and the API.
 type Service struct {
 	Store    *store.Store
 	Identity *identity.Service
 	Accounts *accounts.Service
+	Runs     *runs.Service
+	Workflow *workflow.Workflow
 	API      *api.Server
 }
 
@@ -52,17 +71,32 @@ func Build(ctx context.Context, c Config) (*Service, error) {
 	st.Tokens = store.NewTokens(key)
 	ids := identity.NewService(st, c.Sealer)
 	accs := accounts.NewService(st, st)
+	var groups cloud.AutoScaling
+	if c.Cloud.AutoScaling != nil {
+		groups = c.Cloud.AutoScaling
+	}
+	js := jobs.NewService(st, st, groups)
+	rs := &runs.Service{Store: st, Jobs: st, Accounts: st, Cloud: c.Cloud, Catalog: c.Catalog,
+		Executions: c.Executions, Now: time.Now, NewID: identity.RandomHex8}
+	wf := &workflow.Workflow{Runs: st, Jobs: st, Accounts: st, Cloud: c.Cloud, Catalog: c.Catalog,
+		Executions: c.Executions, Now: time.Now}
 	srv, err := api.New(api.Deps{
 		Identity:    ids,
 		Accounts:    accs,
 		SigV4:       sigv4.Verifier{Region: c.Region, Service: "execute-api"},
 		Function:    c.Function,
+		Local:       c.Local,
 		Idempotency: st,
+		Runs:        rs,
+		Jobs:        js,
+		Projects:    projects.NewService(st, st),
+		LocalCloud:  c.LocalCloud,
+		Cloud:       c.Cloud,
 	})
 	if err != nil {
 		return nil, err
 	}
-	return &Service{Store: st, Identity: ids, Accounts: accs, API: srv}, nil
+	return &Service{Store: st, Identity: ids, Accounts: accs, Runs: rs, Workflow: wf, API: srv}, nil
 }
 
 // EnvSealerKeyFile, when set, seals secrets with a local AES-256-GCM key

@@ -14,12 +14,19 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"sync/atomic"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+
 	"github.com/batchplane/batchplane/shared/app"
+	localcloud "github.com/batchplane/batchplane/shared/cloud/local"
+	"github.com/batchplane/batchplane/shared/identity"
 	"github.com/batchplane/batchplane/shared/local/dynamolocal"
+	"github.com/batchplane/batchplane/shared/prices"
 	"github.com/batchplane/batchplane/shared/secrets"
 	"github.com/batchplane/batchplane/shared/store"
+	"github.com/batchplane/batchplane/shared/workflow"
 )
 
 // Options configure the local runtime.
@@ -85,9 +92,21 @@ func Run(ctx context.Context, o Options) error {
 	if err != nil {
 		return err
 	}
-	svc, err := app.Build(ctx, app.Config{DB: db, Table: o.Table, Region: app.LocalRegion, Sealer: sealer})
+	root, err := os.Getwd()
 	if err != nil {
 		return err
+	}
+	rt, err := Wire(ctx, WireOptions{DB: db, Table: o.Table, Sealer: sealer, Root: root,
+		CloudState: filepath.Join(o.StateDir, "cloud.json"), SweepEvery: time.Minute})
+	if err != nil {
+		return err
+	}
+	defer rt.Close()
+	svc := rt.Service
+	if n, err := rt.Executions.ResumeAll(ctx); err != nil {
+		return fmt.Errorf("resume runs: %w", err)
+	} else if n > 0 {
+		fmt.Fprintf(o.Out, "Resumed %d run workflow(s) from DynamoDB\n", n)
 	}
 	ln, err := net.Listen("tcp", o.Addr)
 	if err != nil {
@@ -139,4 +158,99 @@ func Run(ctx context.Context, o Options) error {
 		slog.Warn("shutdown", "err", err)
 	}
 	return nil
+}
+
+// WireOptions configure the local service.
+type WireOptions struct {
+	DB     *dynamodb.Client
+	Table  string
+	Sealer identity.Sealer
+	// Root is the repository (for the state machine definition).
+	Root string
+	// CloudState keeps the local cloud between runs ("" = memory).
+	CloudState string
+	// SweepEvery is the safety sweep's period (0 = no sweep).
+	SweepEvery time.Duration
+	// InterruptionDelay overrides the local cloud's spot warning delay.
+	InterruptionDelay time.Duration
+}
+
+// Runtime is the wired local service.
+type Runtime struct {
+	Service    *app.Service
+	Cloud      *localcloud.Cloud
+	Executions *Executions
+	cancel     context.CancelFunc
+	done       chan struct{}
+}
+
+// Wire builds the whole service on the local cloud and the local state
+// machine runner: the API, the run workflow fed by the local cloud's EC2
+// events, and a slow safety sweep.
+func Wire(ctx context.Context, o WireOptions) (*Runtime, error) {
+	ctx, cancel := context.WithCancel(ctx)
+	rt := &Runtime{cancel: cancel, done: make(chan struct{})}
+	var wfp atomic.Pointer[workflow.Workflow]
+	lc, err := localcloud.New(localcloud.Options{StateFile: o.CloudState, InterruptionDelay: o.InterruptionDelay,
+		OnEvent: func(raw []byte) {
+			ev, ok, err := workflow.ParseEvent(raw)
+			wf := wfp.Load()
+			if err != nil || !ok || wf == nil {
+				return
+			}
+			if err := wf.HandleEvent(ctx, ev); err != nil && ctx.Err() == nil {
+				slog.Warn("event", "id", ev.ID, "instance", ev.InstanceID, "err", err)
+			}
+		}})
+	if err != nil {
+		cancel()
+		return nil, err
+	}
+	svc, err := app.Build(ctx, app.Config{DB: o.DB, Table: o.Table, Region: app.LocalRegion, Sealer: o.Sealer,
+		Local: true, Cloud: lc.Cloud(), Catalog: prices.Catalog{}, LocalCloud: lc})
+	if err != nil {
+		lc.Close()
+		cancel()
+		return nil, err
+	}
+	m, err := LoadMachine(o.Root)
+	if err != nil {
+		lc.Close()
+		cancel()
+		return nil, err
+	}
+	ex := NewExecutions(ctx, m, svc.Workflow, store.Executions{S: svc.Store})
+	svc.Runs.Executions, svc.Workflow.Executions = ex, ex
+	wf := svc.Workflow
+	wfp.Store(wf)
+	rt.Service, rt.Cloud, rt.Executions = svc, lc, ex
+	go func() {
+		defer close(rt.done)
+		if o.SweepEvery <= 0 {
+			<-ctx.Done()
+			return
+		}
+		t := time.NewTicker(o.SweepEvery)
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+				if err := wf.Sweep(ctx); err != nil && ctx.Err() == nil {
+					slog.Warn("sweep", "err", err)
+				}
+			}
+		}
+	}()
+	return rt, nil
+}
+
+// Close stops the sweep, the executions (they resume on the next start)
+// and the local cloud.
+func (rt *Runtime) Close() {
+	rt.cancel()
+	<-rt.done
+	rt.Executions.Wait()
+	rt.Cloud.Close()
 }

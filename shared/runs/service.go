@@ -270,10 +270,12 @@ func ComputeCosts(c Catalog, region string, ins []Instance, now time.Time) Costs
 	if out.EstimatedCost > 0 {
 		out.SavingsPercentage = out.ActualSavings / out.EstimatedCost * 100
 	}
-	out.ActualCost, out.EstimatedCost = round(out.ActualCost, 4), round(out.EstimatedCost, 4)
-	out.ActualSavings, out.EstimatedSavings = round(out.ActualSavings, 4), round(out.EstimatedSavings, 4)
+	// Dollars to a hundredth of a cent and hours to a second: short runs
+	// (and local ones) still show what they cost.
+	out.ActualCost, out.EstimatedCost = round(out.ActualCost, 6), round(out.EstimatedCost, 6)
+	out.ActualSavings, out.EstimatedSavings = round(out.ActualSavings, 6), round(out.EstimatedSavings, 6)
 	out.SavingsPercentage = round(out.SavingsPercentage, 2)
-	out.SpotHours, out.OnDemandHours = round(out.SpotHours, 4), round(out.OnDemandHours, 4)
+	out.SpotHours, out.OnDemandHours = round(out.SpotHours, 6), round(out.OnDemandHours, 6)
 	return out
 }
 

@@ -143,13 +143,18 @@ func (s *Store) UpdateAccount(ctx context.Context, old, a accounts.Account) erro
 
 // DeleteAccount implements accounts.Store.
 func (s *Store) DeleteAccount(ctx context.Context, a accounts.Account) error {
-	items := []types.TransactWriteItem{del(s.Table, accountPK(a.ID), skAccount, exists)}
+	items := []types.TransactWriteItem{{Delete: &types.Delete{
+		TableName:                 &s.Table,
+		Key:                       key(accountPK(a.ID), skAccount),
+		ConditionExpression:       aws.String("attribute_exists(PK) AND (attribute_not_exists(Refs) OR Refs = :zero)"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{":zero": &types.AttributeValueMemberN{Value: "0"}},
+	}}}
 	for _, t := range a.Teams {
 		items = append(items, s.teamRef(t, -1))
 	}
 	return s.transact(ctx, "delete account", items, func(i int) error {
 		if i == 0 {
-			return errs.NotFoundf("Account %q not found.", a.ID)
+			return errs.E(errs.Conflict, "Account %q is still used by jobs; delete them first.", a.ID)
 		}
 		return nil
 	})

@@ -254,7 +254,7 @@ type instItem struct {
 	State            string
 	Healthy          bool
 	LaunchTime       time.Time
-	StopTime         *time.Time
+	StopTime         *time.Time `dynamodbav:",omitempty"`
 	Interrupted      bool
 	ReplacedBy       string
 	EventNanos       int64

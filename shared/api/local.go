@@ -1,0 +1,133 @@
+package api
+
+import (
+	"net/http"
+	"strings"
+
+	"github.com/batchplane/batchplane/shared/cloud"
+	"github.com/batchplane/batchplane/shared/errs"
+	"github.com/batchplane/batchplane/shared/regions"
+)
+
+// LocalCloud is the fault injection of the local cloud (make run only).
+type LocalCloud interface {
+	CreateGroup(t cloud.Target, g cloud.Group) error
+	InjectSpotInterruption(instanceID string) error
+	InjectUnhealthy(instanceID string) error
+}
+
+func init() {
+	register(func(s *Server) map[string]http.HandlerFunc {
+		return map[string]http.HandlerFunc{
+			"local.groups.add":      s.handleLocalGroupAdd,
+			"local.instances.fault": s.handleLocalFault,
+		}
+	})
+}
+
+type localGroupInput struct {
+	Name            *string
+	Region          *string
+	DesiredCapacity *int
+	MinSize         *int
+	MaxSize         *int
+	InstanceType    *string
+	LaunchScript    *string
+}
+
+// handleLocalGroupAdd handles "POST /local/accounts/{id}/AutoScalingGroups":
+// a new Auto Scaling group in the local cloud (Administrators only).
+func (s *Server) handleLocalGroupAdd(w http.ResponseWriter, r *http.Request) {
+	if s.deps.LocalCloud == nil {
+		writeError(w, r, errs.NotFoundf("No local cloud."))
+		return
+	}
+	var in localGroupInput
+	if err := decode(r, &in); err != nil {
+		writeError(w, r, err)
+		return
+	}
+	a, err := s.deps.Accounts.Get(r.Context(), Param(r, "id"))
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	g := cloud.Group{MinSize: 0, MaxSize: 10, DesiredCapacity: 1, InstanceType: "t3.micro", ImageID: "ami-local0000000000",
+		LaunchConfigurationName: "local-lc", HealthCheckGracePeriod: 60, DefaultCooldown: 300}
+	region := a.BaseRegion
+	f := errs.Fields{}
+	if in.Name == nil || strings.TrimSpace(*in.Name) == "" {
+		f.Add("Name", "Name is required.")
+	} else {
+		g.Name = strings.TrimSpace(*in.Name)
+	}
+	if in.Region != nil {
+		if !regions.Valid(*in.Region) {
+			f.Add("Region", "Unknown region.")
+		}
+		region = *in.Region
+	}
+	for _, p := range []struct {
+		dst *int
+		v   *int
+	}{{&g.DesiredCapacity, in.DesiredCapacity}, {&g.MinSize, in.MinSize}, {&g.MaxSize, in.MaxSize}} {
+		if p.v != nil {
+			*p.dst = *p.v
+		}
+	}
+	if !(g.MinSize <= g.DesiredCapacity && g.DesiredCapacity <= g.MaxSize) {
+		f.Add("DesiredCapacity", "MinSize ≤ DesiredCapacity ≤ MaxSize must hold.")
+	}
+	if in.InstanceType != nil {
+		g.InstanceType = *in.InstanceType
+	}
+	if in.LaunchScript != nil {
+		g.UserData = *in.LaunchScript
+	}
+	if err := f.Err(); err != nil {
+		writeError(w, r, err)
+		return
+	}
+	t := cloud.Target{AccountID: a.ID, RoleArn: a.RoleArn, ExternalID: a.ExternalID, Region: region}
+	if err := s.deps.LocalCloud.CreateGroup(t, g); err != nil {
+		writeError(w, r, errs.E(errs.Conflict, "%v", err))
+		return
+	}
+	writeData(w, r, http.StatusCreated, true, "")
+}
+
+type faultInput struct {
+	// Fault is "spot-interruption" or "unhealthy".
+	Fault string
+}
+
+// handleLocalFault handles "POST /local/instances/{id}/faults": inject a
+// spot interruption or an unhealthy status into a local instance.
+func (s *Server) handleLocalFault(w http.ResponseWriter, r *http.Request) {
+	if s.deps.LocalCloud == nil {
+		writeError(w, r, errs.NotFoundf("No local cloud."))
+		return
+	}
+	var in faultInput
+	if err := decode(r, &in); err != nil {
+		writeError(w, r, err)
+		return
+	}
+	var err error
+	switch in.Fault {
+	case "spot-interruption":
+		err = s.deps.LocalCloud.InjectSpotInterruption(Param(r, "id"))
+	case "unhealthy":
+		err = s.deps.LocalCloud.InjectUnhealthy(Param(r, "id"))
+	default:
+		err = errs.Field("Fault", `Fault must be "spot-interruption" or "unhealthy".`)
+	}
+	if err != nil {
+		if errs.As(err) == nil {
+			err = errs.E(errs.Invalid, "%v", err)
+		}
+		writeError(w, r, err)
+		return
+	}
+	writeData(w, r, http.StatusAccepted, true, "")
+}

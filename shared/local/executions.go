@@ -1,0 +1,123 @@
+package local
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"sync"
+
+	"github.com/batchplane/batchplane/shared/local/sfn"
+	"github.com/batchplane/batchplane/shared/runs"
+	"github.com/batchplane/batchplane/shared/store"
+	"github.com/batchplane/batchplane/shared/workflow"
+)
+
+// StateMachineFile is the run state machine, defined once for CDK, SAM and
+// the local runner.
+const StateMachineFile = "infra/statemachines/run.asl.json"
+
+// taskFunctions maps the definition's FunctionName placeholders to tasks.
+var taskFunctions = map[string]string{
+	"${CreateRunFunctionArn}":  workflow.TaskCreateRun,
+	"${ProvisionFunctionArn}":  workflow.TaskProvision,
+	"${AwaitStopFunctionArn}":  workflow.TaskAwaitStop,
+	"${StopRunFunctionArn}":    workflow.TaskStopRun,
+	"${FinalizeFunctionArn}":   workflow.TaskFinalize,
+	"${CompensateFunctionArn}": workflow.TaskCompensate,
+}
+
+// Executions runs run workflows with the local state machine runner; it
+// implements runs.Executions.
+type Executions struct {
+	Runner *sfn.Runner
+	Store  store.Executions
+	ctx    context.Context
+	wg     sync.WaitGroup
+}
+
+var _ runs.Executions = (*Executions)(nil)
+
+// LoadMachine reads and validates the run state machine from the repository.
+func LoadMachine(root string) (*sfn.Machine, error) {
+	b, err := os.ReadFile(filepath.Join(root, StateMachineFile))
+	if err != nil {
+		return nil, err
+	}
+	return sfn.Parse(b)
+}
+
+// NewExecutions returns a runner bound to wf's tasks; executions live as
+// long as ctx.
+func NewExecutions(ctx context.Context, m *sfn.Machine, wf *workflow.Workflow, st store.Executions) *Executions {
+	tasks := wf.Tasks()
+	e := &Executions{Store: st, ctx: ctx}
+	e.Runner = &sfn.Runner{
+		Machine: m,
+		Store:   st,
+		Resolve: func(fn string) (sfn.TaskFunc, bool) {
+			t, ok := tasks[taskFunctions[fn]]
+			if !ok {
+				return nil, false
+			}
+			return func(ctx context.Context, payload json.RawMessage) (json.RawMessage, error) {
+				var in runs.Input
+				if err := json.Unmarshal(payload, &in); err != nil {
+					return nil, fmt.Errorf("task payload: %w", err)
+				}
+				out, err := t(ctx, in)
+				if err != nil {
+					return nil, err
+				}
+				return json.Marshal(out)
+			}, true
+		},
+	}
+	return e
+}
+
+// Start implements runs.Executions: the execution runs in the background.
+func (e *Executions) Start(_ context.Context, name string, input []byte) error {
+	e.wg.Add(1)
+	go func() {
+		defer e.wg.Done()
+		cp, err := e.Runner.Start(e.ctx, name, input)
+		if err != nil && !errors.Is(err, context.Canceled) {
+			slog.Error("execution", "name", name, "err", err)
+			return
+		}
+		if cp.Status == sfn.Failed {
+			slog.Warn("execution failed", "name", name, "error", cp.Error, "cause", cp.Cause)
+		}
+	}()
+	return nil
+}
+
+// Resume implements runs.Executions. A token from before a restart is
+// unknown: the resumed wait step sees the stop request itself.
+func (e *Executions) Resume(_ context.Context, token string, output []byte) error {
+	if err := e.Runner.SendTaskSuccess(token, output); err != nil && !errors.Is(err, sfn.ErrUnknownToken) {
+		return err
+	}
+	return nil
+}
+
+// ResumeAll restarts every execution a previous process left running.
+func (e *Executions) ResumeAll(ctx context.Context) (int, error) {
+	names, err := e.Store.Running(ctx)
+	if err != nil {
+		return 0, err
+	}
+	for _, n := range names {
+		if err := e.Start(ctx, n, nil); err != nil {
+			return 0, err
+		}
+	}
+	return len(names), nil
+}
+
+// Wait waits for running executions to return (after ctx is cancelled).
+func (e *Executions) Wait() { e.wg.Wait() }

@@ -1,0 +1,310 @@
+package local_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"math"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/batchplane/batchplane/shared/identity"
+	"github.com/batchplane/batchplane/shared/local"
+	"github.com/batchplane/batchplane/shared/prices"
+	"github.com/batchplane/batchplane/shared/secrets"
+	"github.com/batchplane/batchplane/shared/store/storetest"
+)
+
+type harness struct {
+	t     *testing.T
+	rt    *local.Runtime
+	srv   *httptest.Server
+	admin identity.NewKey
+}
+
+func wire(t *testing.T, table, cloudState string) *local.Runtime {
+	t.Helper()
+	root, err := storetest.RepoRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	sealer, _ := secrets.NewAESGCM(bytes.Repeat([]byte{3}, 32))
+	rt, err := local.Wire(context.Background(), local.WireOptions{DB: storetest.Client(t), Table: table, Sealer: sealer,
+		Root: root, CloudState: cloudState, InterruptionDelay: 200 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return rt
+}
+
+func start(t *testing.T, rt *local.Runtime, admin *identity.NewKey) *harness {
+	t.Helper()
+	h := &harness{t: t, rt: rt, srv: httptest.NewServer(rt.Service.API)}
+	if admin == nil {
+		nk, _, err := rt.Service.Identity.Bootstrap(context.Background(), "admin@example.com")
+		if err != nil {
+			t.Fatal(err)
+		}
+		admin = &nk
+	}
+	h.admin = *admin
+	return h
+}
+
+func (h *harness) close() {
+	h.srv.Close()
+	h.rt.Close()
+}
+
+func (h *harness) call(method, path string, body any) (int, map[string]any) {
+	h.t.Helper()
+	var rd io.Reader
+	if body != nil {
+		b, _ := json.Marshal(body)
+		rd = bytes.NewReader(b)
+	}
+	req, _ := http.NewRequest(method, h.srv.URL+path, rd)
+	req.Header.Set("Authorization", "ApiKey "+h.admin.AccessKey+":"+h.admin.SecretKey)
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	defer res.Body.Close()
+	var out map[string]any
+	raw, _ := io.ReadAll(res.Body)
+	_ = json.Unmarshal(raw, &out)
+	if res.StatusCode >= 500 {
+		h.t.Fatalf("%s %s: %d %s", method, path, res.StatusCode, raw)
+	}
+	return res.StatusCode, out
+}
+
+func (h *harness) must(status int, method, path string, body any) map[string]any {
+	h.t.Helper()
+	got, out := h.call(method, path, body)
+	if got != status {
+		h.t.Fatalf("%s %s: status %d, want %d: %v", method, path, got, status, out)
+	}
+	return out
+}
+
+// eventually polls f until it returns true or 15 s pass.
+func eventually(t *testing.T, what string, f func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(15 * time.Second)
+	for !f() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+func (h *harness) instances(run string) []map[string]any {
+	out := h.must(200, "GET", "/api/runs/"+run+"/Instances", nil)
+	var list []map[string]any
+	for _, x := range out["Data"].([]any) {
+		list = append(list, x.(map[string]any))
+	}
+	return list
+}
+
+func running(list []map[string]any) (spot, onDemand int) {
+	for _, in := range list {
+		if in["Status"] != "running" {
+			continue
+		}
+		if in["LifeCycle"] == "spot" {
+			spot++
+		} else {
+			onDemand++
+		}
+	}
+	return
+}
+
+func (h *harness) logs(run string) string {
+	out := h.must(200, "GET", "/api/v2/runs/"+run+"/logs?PageSize=100", nil)
+	var b strings.Builder
+	for _, l := range out["Logs"].([]any) {
+		b.WriteString(l.(map[string]any)["Message"].(string) + "\n")
+	}
+	return b.String()
+}
+
+func (h *harness) setup() (jobID string) {
+	acc := h.must(201, "POST", "/api/accounts/CloudFrontAWS", map[string]any{"Name": "local", "BaseRegion": "us-east-1",
+		"RoleArn": "arn:aws:iam::123456789012:role/batchplane"})["Data"].(map[string]any)["Id"].(string)
+	groups := h.must(200, "GET", "/api/Accounts/"+acc+"/AutoScalingGroups?region=us-east-1", nil)["Data"].([]any)
+	if len(groups) != 1 || groups[0].(map[string]any)["Name"] != "local-asg" {
+		h.t.Fatalf("groups %v", groups)
+	}
+	g := h.must(200, "GET", "/api/Accounts/"+acc+"/AutoScalingGroups/local-asg", nil)["Data"].(map[string]any)
+	if g["AutoScalingGroup"].(map[string]any)["DesiredCount"] != 3.0 {
+		h.t.Fatalf("group %v", g)
+	}
+	job := h.must(201, "POST", "/api/v2/apps/AutoScalingGroup/Add", map[string]any{"AccountId": acc, "Name": "ASG Job",
+		"AutoScalingGroupName": "local-asg", "BaseRegion": "us-east-1", "MinOnDemandInstanceCount": 1,
+		"ReplaceUnhealthyInstances": true, "ReinstateOnStop": true})["Job"].(map[string]any)
+	return job["Id"].(string)
+}
+
+// TestASGRunWalkThrough is the README's walk-through, driven only through
+// the documented HTTP routes, on the local cloud and the real state
+// machine definition run by the local runner.
+func TestASGRunWalkThrough(t *testing.T) {
+	db := storetest.Client(t)
+	h := start(t, wire(t, storetest.NewTable(t, db), ""), nil)
+	defer h.close()
+	job := h.setup()
+
+	// 20 concurrent executes start exactly one run.
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	statuses := map[int]int{}
+	var reqID string
+	for range 20 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			st, out := h.call("POST", "/api/v2/apps/AutoScalingGroup/"+job+"/execute", nil)
+			mu.Lock()
+			defer mu.Unlock()
+			statuses[st]++
+			if st == 202 {
+				reqID = out["RunRequestId"].(string)
+			}
+		}()
+	}
+	wg.Wait()
+	if statuses[202] != 1 || statuses[409] != 19 {
+		t.Fatalf("concurrent executes: %v", statuses)
+	}
+	run := h.must(200, "GET", "/api/runs/Check/"+reqID, nil)["Data"].(string)
+	if !strings.HasPrefix(run, "R-") {
+		t.Fatalf("run id %q", run)
+	}
+
+	// 2 spot + 1 on-demand, and the timeline.
+	eventually(t, "2 spot + 1 on-demand", func() bool { s, o := running(h.instances(run)); return s == 2 && o == 1 })
+	eventually(t, "Maintaining Desired State", func() bool { return strings.Contains(h.logs(run), "Maintaining Desired State") })
+	logs := h.logs(run)
+	for _, want := range []string{"Run Started", "Launching 3 t3.micro instances"} {
+		if !strings.Contains(logs, want) {
+			t.Errorf("log lacks %q:\n%s", want, logs)
+		}
+	}
+	if st, _ := h.call("PUT", "/api/v2/apps/AutoScalingGroup/"+job, map[string]any{"Name": "renamed"}); st != 200 {
+		t.Errorf("update while running: %d", st)
+	}
+	if st, _ := h.call("DELETE", "/api/v2/apps/AutoScalingGroup/"+job, nil); st != 409 {
+		t.Errorf("delete while running: %d", st)
+	}
+
+	// A spot interruption is replaced and logged.
+	var victim string
+	for _, in := range h.instances(run) {
+		if in["LifeCycle"] == "spot" {
+			victim = in["InstanceId"].(string)
+			break
+		}
+	}
+	h.must(202, "POST", "/local/instances/"+victim+"/faults", map[string]any{"Fault": "spot-interruption"})
+	eventually(t, "replacement", func() bool {
+		list := h.instances(run)
+		s, o := running(list)
+		return len(list) == 4 && s+o == 3 && o >= 1
+	})
+	eventually(t, "replacement logged", func() bool {
+		l := h.logs(run)
+		return strings.Contains(l, "Spot interruption warning for "+victim) && strings.Contains(l, "Instance "+victim+" was interrupted (spot); replaced by")
+	})
+
+	// Stop: costs, savings and right-size advice.
+	h.must(200, "PUT", "/api/runs/"+run, nil)
+	var sum map[string]any
+	eventually(t, "run completed", func() bool {
+		sum = h.must(200, "GET", "/api/v2/runs/"+run+"/summary", nil)["RunSummary"].(map[string]any)
+		return sum["Status"] == "Completed"
+	})
+	if sum["EndDate"] == nil || sum["SpotHours"].(float64) <= 0 || sum["OnDemandHours"].(float64) <= 0 {
+		t.Fatalf("summary %v", sum)
+	}
+	p, _ := prices.Lookup("us-east-1", "t3.micro")
+	wantActual := sum["SpotHours"].(float64)*p.Spot + sum["OnDemandHours"].(float64)*p.OnDemand
+	wantEstimated := (sum["SpotHours"].(float64) + sum["OnDemandHours"].(float64)) * p.OnDemand
+	if math.Abs(sum["ActualCost"].(float64)-wantActual) > 1e-3 || math.Abs(sum["EstimatedCost"].(float64)-wantEstimated) > 1e-3 {
+		t.Errorf("costs %v, want actual %.6f estimated %.6f", sum, wantActual, wantEstimated)
+	}
+	if sum["ActualCost"].(float64) >= sum["EstimatedCost"].(float64) || sum["SavingsPercentage"].(float64) <= 0 {
+		t.Errorf("no savings: %v", sum)
+	}
+	for _, in := range h.instances(run) {
+		if in["StopTime"] == nil {
+			t.Errorf("instance %v has no StopTime", in["InstanceId"])
+		}
+	}
+	rec := h.must(200, "GET", "/api/v2/runs/"+run+"/RightSizeRecommendations", nil)["Recommendation"].(map[string]any)
+	if rec["Message"] == "" || rec["Available"] != true || rec["Recommendations"] != "t3.nano" {
+		t.Errorf("recommendation %v", rec)
+	}
+	// The group is handed back.
+	acc := h.must(200, "GET", "/api/v2/apps/AutoScalingGroup/"+job, nil)["Job"].(map[string]any)["AccountId"].(string)
+	g := h.must(200, "GET", "/api/Accounts/"+acc+"/AutoScalingGroups/local-asg", nil)["Data"].(map[string]any)["AutoScalingGroup"].(map[string]any)
+	if g["DesiredCount"] != 3.0 {
+		t.Errorf("group after stop: %v", g)
+	}
+	// The job can run again and be deleted once idle.
+	jobs := h.must(200, "GET", "/api/jobs", nil)["Data"].([]any)
+	if len(jobs) != 1 || jobs[0].(map[string]any)["Runs"] != 1.0 || jobs[0].(map[string]any)["IsExecuting"] != false {
+		t.Errorf("jobs %v", jobs)
+	}
+	h.must(200, "DELETE", "/api/Runs/"+run, nil)
+	h.must(404, "GET", "/api/Runs/"+run, nil)
+	h.must(200, "DELETE", "/api/v2/apps/AutoScalingGroup/"+job, nil)
+}
+
+// TestRestartResumesRun kills the local runtime in the middle of a run and
+// starts another on the same table: the run is picked back up from
+// DynamoDB and can be stopped.
+func TestRestartResumesRun(t *testing.T) {
+	db := storetest.Client(t)
+	table := storetest.NewTable(t, db)
+	cloudState := t.TempDir() + "/cloud.json"
+	h := start(t, wire(t, table, cloudState), nil)
+	job := h.setup()
+	reqID := h.must(202, "POST", "/api/v2/apps/AutoScalingGroup/"+job+"/execute", nil)["RunRequestId"].(string)
+	run := h.must(200, "GET", "/api/runs/Check/"+reqID, nil)["Data"].(string)
+	eventually(t, "waiting for stop", func() bool { return strings.Contains(h.logs(run), "Maintaining Desired State") })
+	admin := h.admin
+	h.close()
+
+	h2 := start(t, wire(t, table, cloudState), &admin)
+	defer h2.close()
+	n, err := h2.rt.Executions.ResumeAll(context.Background())
+	if err != nil || n != 1 {
+		t.Fatalf("resumed %d executions: %v", n, err)
+	}
+	if s, o := running(h2.instances(run)); s != 2 || o != 1 {
+		t.Fatalf("after restart: %d spot %d on-demand", s, o)
+	}
+	// Give the resumed execution time to re-enter its wait.
+	time.Sleep(300 * time.Millisecond)
+	h2.must(200, "PUT", "/api/runs/"+run, nil)
+	eventually(t, "run completed after restart", func() bool {
+		return h2.must(200, "GET", "/api/Runs/"+run, nil)["Data"].(map[string]any)["Status"] == "Completed"
+	})
+	if strings.Count(h2.logs(run), "Launching 3 t3.micro instances") != 1 {
+		t.Errorf("launched twice:\n%s", h2.logs(run))
+	}
+	_ = fmt.Sprint()
+}

@@ -1,0 +1,161 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/batchplane/batchplane/shared/errs"
+	"github.com/batchplane/batchplane/shared/identity"
+	"github.com/batchplane/batchplane/shared/jobs"
+)
+
+var _ jobs.Store = (*Store)(nil)
+
+const (
+	skJob   = "JOB"
+	gsiJobs = "JOBS"
+)
+
+type jobItem struct {
+	PK, SK, Type   string
+	GSI1PK, GSI1SK string
+	jobs.Job
+}
+
+func jobItemOf(j jobs.Job) jobItem {
+	return jobItem{PK: jobPKOf(j.ID), SK: skJob, Type: "Job", GSI1PK: gsiJobs, GSI1SK: j.ID, Job: j}
+}
+
+// accountRef counts a job's reference on its account, so an account in use
+// cannot be deleted (DeleteAccount requires Refs = 0).
+func (s *Store) accountRef(accountID string, delta int) types.TransactWriteItem {
+	u := &types.Update{
+		TableName:                 &s.Table,
+		Key:                       key(accountPK(accountID), skAccount),
+		UpdateExpression:          aws.String("ADD Refs :d"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{":d": &types.AttributeValueMemberN{Value: strconv.Itoa(delta)}},
+	}
+	if delta > 0 {
+		u.ConditionExpression = aws.String(exists)
+	}
+	return types.TransactWriteItem{Update: u}
+}
+
+// projectRef counts a job's reference on its project.
+func (s *Store) projectRef(projectID string, delta int) types.TransactWriteItem {
+	t := s.accountRef("", delta)
+	t.Update.Key = key(projectPK(projectID), skProject)
+	return t
+}
+
+// CreateJob implements jobs.Store.
+func (s *Store) CreateJob(ctx context.Context, j jobs.Job) error {
+	p, err := put(s.Table, jobItemOf(j), notExists)
+	if err != nil {
+		return err
+	}
+	items := []types.TransactWriteItem{p, s.accountRef(j.AccountID, 1)}
+	if j.ProjectID != "" {
+		items = append(items, s.projectRef(j.ProjectID, 1))
+	}
+	return s.transact(ctx, "create job", items, func(i int) error {
+		switch i {
+		case 0:
+			return errs.E(errs.Conflict, "Job %q already exists.", j.ID)
+		case 1:
+			return errs.Field("AccountId", fmt.Sprintf("Account %q does not exist.", j.AccountID))
+		}
+		return errs.Field("ProjectId", fmt.Sprintf("Project %q does not exist.", j.ProjectID))
+	})
+}
+
+// GetJob implements jobs.Store.
+func (s *Store) GetJob(ctx context.Context, id string) (jobs.Job, error) {
+	var it jobItem
+	if err := s.getItem(ctx, jobPKOf(id), skJob, &it, "Job "+strconv.Quote(id)); err != nil {
+		return jobs.Job{}, err
+	}
+	return it.Job, nil
+}
+
+// ListJobs implements jobs.Store.
+func (s *Store) ListJobs(ctx context.Context, teams []string, p identity.Page) ([]jobs.Job, string, error) {
+	f, n, v := teamFilter("Teams", teams)
+	items, next, err := s.queryPage(ctx, query{index: "GSI1", pkName: "GSI1PK", pk: gsiJobs, forward: true,
+		filter: f, names: n, values: v, scope: "jobs:" + strings.Join(teams, ","), token: p.Token, limit: p.Limit})
+	if err != nil {
+		return nil, "", err
+	}
+	var its []jobItem
+	if err := attributevalue.UnmarshalListOfMaps(items, &its); err != nil {
+		return nil, "", fmt.Errorf("decode jobs: %w", err)
+	}
+	out := make([]jobs.Job, len(its))
+	for i, it := range its {
+		out[i] = it.Job
+	}
+	return out, next, nil
+}
+
+// UpdateJob implements jobs.Store: the configuration changes, the run
+// counters (Runs, ActiveRunID) stay as the runs left them.
+func (s *Store) UpdateJob(ctx context.Context, j jobs.Job) error {
+	cfg, err := attributevalue.MarshalMap(struct {
+		Name, SLA, InputLocation, OutputLocation string
+		ASG                                      *jobs.ASGConfig
+		AMI                                      *jobs.AMIConfig
+		UpdatedAt                                any
+	}{j.Name, j.SLA, j.InputLocation, j.OutputLocation, j.ASG, j.AMI, j.UpdatedAt})
+	if err != nil {
+		return err
+	}
+	var set []string
+	names := map[string]string{}
+	values := map[string]types.AttributeValue{}
+	i := 0
+	for k, v := range cfg {
+		names[fmt.Sprintf("#a%d", i)] = k
+		values[fmt.Sprintf(":v%d", i)] = v
+		set = append(set, fmt.Sprintf("#a%d = :v%d", i, i))
+		i++
+	}
+	_, err = s.DB.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName:                 &s.Table,
+		Key:                       key(jobPKOf(j.ID), skJob),
+		UpdateExpression:          aws.String("SET " + strings.Join(set, ", ")),
+		ConditionExpression:       aws.String(exists),
+		ExpressionAttributeNames:  names,
+		ExpressionAttributeValues: values,
+	})
+	if isConditionFailed(err) {
+		return errs.NotFoundf("Job %q not found.", j.ID)
+	}
+	return mapErr("update job", err)
+}
+
+// DeleteJob implements jobs.Store.
+func (s *Store) DeleteJob(ctx context.Context, j jobs.Job) error {
+	d := types.TransactWriteItem{Delete: &types.Delete{
+		TableName:                 &s.Table,
+		Key:                       key(jobPKOf(j.ID), skJob),
+		ConditionExpression:       aws.String("attribute_exists(PK) AND (attribute_not_exists(ActiveRunID) OR ActiveRunID = :empty)"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{":empty": str("")},
+	}}
+	items := []types.TransactWriteItem{d, s.accountRef(j.AccountID, -1)}
+	if j.ProjectID != "" {
+		items = append(items, s.projectRef(j.ProjectID, -1))
+	}
+	return s.transact(ctx, "delete job", items, func(i int) error {
+		if i == 0 {
+			return errs.E(errs.Conflict, "Job %s is executing; stop its run before deleting it.", j.ID)
+		}
+		return nil
+	})
+}

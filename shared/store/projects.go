@@ -1,0 +1,106 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/batchplane/batchplane/shared/errs"
+	"github.com/batchplane/batchplane/shared/identity"
+	"github.com/batchplane/batchplane/shared/projects"
+)
+
+var _ projects.Store = (*Store)(nil)
+
+func projectPK(id string) string { return "PROJECT#" + id }
+
+const (
+	skProject   = "PROJECT"
+	gsiProjects = "PROJECTS"
+)
+
+type projectItem struct {
+	PK, SK, Type   string
+	GSI1PK, GSI1SK string
+	projects.Project
+}
+
+// CreateProject implements projects.Store.
+func (s *Store) CreateProject(ctx context.Context, p projects.Project) error {
+	it, err := put(s.Table, projectItem{PK: projectPK(p.ID), SK: skProject, Type: "Project", GSI1PK: gsiProjects, GSI1SK: p.ID, Project: p}, notExists)
+	if err != nil {
+		return err
+	}
+	return s.transact(ctx, "create project", []types.TransactWriteItem{it, s.accountRef(p.AccountID, 1)}, func(i int) error {
+		if i == 0 {
+			return errs.E(errs.Conflict, "Project %q already exists.", p.ID)
+		}
+		return errs.Field("AccountId", fmt.Sprintf("Account %q does not exist.", p.AccountID))
+	})
+}
+
+// GetProject implements projects.Store.
+func (s *Store) GetProject(ctx context.Context, id string) (projects.Project, error) {
+	var it projectItem
+	if err := s.getItem(ctx, projectPK(id), skProject, &it, "Project "+strconv.Quote(id)); err != nil {
+		return projects.Project{}, err
+	}
+	return it.Project, nil
+}
+
+// ListProjects implements projects.Store.
+func (s *Store) ListProjects(ctx context.Context, teams []string, pg identity.Page) ([]projects.Project, string, error) {
+	f, n, v := teamFilter("Teams", teams)
+	items, next, err := s.queryPage(ctx, query{index: "GSI1", pkName: "GSI1PK", pk: gsiProjects, forward: true,
+		filter: f, names: n, values: v, scope: "projects:" + strings.Join(teams, ","), token: pg.Token, limit: pg.Limit})
+	if err != nil {
+		return nil, "", err
+	}
+	var its []projectItem
+	if err := attributevalue.UnmarshalListOfMaps(items, &its); err != nil {
+		return nil, "", fmt.Errorf("decode projects: %w", err)
+	}
+	out := make([]projects.Project, len(its))
+	for i, it := range its {
+		out[i] = it.Project
+	}
+	return out, next, nil
+}
+
+// UpdateProject implements projects.Store (Refs kept: only these attributes change).
+func (s *Store) UpdateProject(ctx context.Context, p projects.Project) error {
+	_, err := s.DB.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName:                 &s.Table,
+		Key:                       key(projectPK(p.ID), skProject),
+		UpdateExpression:          aws.String("SET #n = :n, #r = :r, VpcID = :v"),
+		ConditionExpression:       aws.String(exists),
+		ExpressionAttributeNames:  map[string]string{"#n": "Name", "#r": "Region"},
+		ExpressionAttributeValues: map[string]types.AttributeValue{":n": str(p.Name), ":r": str(p.Region), ":v": str(p.VpcID)},
+	})
+	if isConditionFailed(err) {
+		return errs.NotFoundf("Project %q not found.", p.ID)
+	}
+	return mapErr("update project", err)
+}
+
+// DeleteProject implements projects.Store: refused while jobs use it.
+func (s *Store) DeleteProject(ctx context.Context, p projects.Project) error {
+	d := types.TransactWriteItem{Delete: &types.Delete{
+		TableName:                 &s.Table,
+		Key:                       key(projectPK(p.ID), skProject),
+		ConditionExpression:       aws.String("attribute_exists(PK) AND (attribute_not_exists(Refs) OR Refs = :zero)"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{":zero": &types.AttributeValueMemberN{Value: "0"}},
+	}}
+	return s.transact(ctx, "delete project", []types.TransactWriteItem{d, s.accountRef(p.AccountID, -1)}, func(i int) error {
+		if i == 0 {
+			return errs.E(errs.Conflict, "Project %s still has jobs; delete them first.", p.ID)
+		}
+		return nil
+	})
+}
