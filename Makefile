@@ -51,7 +51,9 @@ java:
 
 vet:
 	$(GO) vet ./...
-	@test -z "$$(gofmt -l . | grep -v '^infra/cdk.out')" || { gofmt -l .; echo "gofmt needed"; exit 1; }
+	@files=$$(find . -name '*.go' -not -path './.tools/*' -not -path './.cache/*' -not -path './infra/cdk.out/*'); \
+	  bad=$$(gofmt -l $$files); test -z "$$bad" || { echo "gofmt needed: $$bad"; exit 1; }
+	cd infra && $(GO) vet ./...
 
 fuzz:
 	$(GO) test ./shared/api -run '^$$' -fuzz FuzzDecode -fuzztime 30s
