@@ -9,16 +9,20 @@ import (
 	"math"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/batchplane/batchplane/shared/cloud"
 	"github.com/batchplane/batchplane/shared/identity"
 	"github.com/batchplane/batchplane/shared/local"
 	"github.com/batchplane/batchplane/shared/prices"
 	"github.com/batchplane/batchplane/shared/secrets"
 	"github.com/batchplane/batchplane/shared/store/storetest"
+	"github.com/batchplane/batchplane/shared/workflow"
 )
 
 type harness struct {
@@ -307,4 +311,119 @@ func TestRestartResumesRun(t *testing.T) {
 		t.Errorf("launched twice:\n%s", h2.logs(run))
 	}
 	_ = fmt.Sprint()
+}
+
+// eventFile loads an events/ payload for instance id at time at.
+func eventFile(t *testing.T, name, id string, at time.Time) []byte {
+	t.Helper()
+	root, _ := storetest.RepoRoot()
+	raw, err := os.ReadFile(filepath.Join(root, "events", name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ev map[string]any
+	_ = json.Unmarshal(raw, &ev)
+	ev["time"] = at.UTC().Format(time.RFC3339Nano)
+	ev["detail"].(map[string]any)["instance-id"] = id
+	out, _ := json.Marshal(ev)
+	return out
+}
+
+// TestDuplicatedAndReorderedEvents replays events/ payloads: a duplicated
+// termination launches one replacement, a stale "running" after the
+// termination changes nothing.
+func TestDuplicatedAndReorderedEvents(t *testing.T) {
+	db := storetest.Client(t)
+	h := start(t, wire(t, storetest.NewTable(t, db), ""), nil)
+	defer h.close()
+	job := h.setup()
+	reqID := h.must(202, "POST", "/api/v2/apps/AutoScalingGroup/"+job+"/execute", nil)["RunRequestId"].(string)
+	run := h.must(200, "GET", "/api/runs/Check/"+reqID, nil)["Data"].(string)
+	eventually(t, "provisioned", func() bool { s, o := running(h.instances(run)); return s == 2 && o == 1 })
+	var victim string
+	for _, in := range h.instances(run) {
+		if in["LifeCycle"] == "spot" {
+			victim = in["InstanceId"].(string)
+		}
+	}
+	wf := h.rt.Service.Workflow
+	deliver := func(name string, at time.Time) {
+		t.Helper()
+		ev, ok, err := workflow.ParseEvent(eventFile(t, name, victim, at))
+		if err != nil || !ok {
+			t.Fatalf("parse %s: %v %v", name, ok, err)
+		}
+		if err := wf.HandleEvent(context.Background(), ev); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// The instance really goes away (the cloud's own events flow too).
+	if err := h.rt.Cloud.Terminate(context.Background(), cloud.Target{AccountID: accountOf(h, job), Region: "us-east-1"}, []string{victim}); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "replacement", func() bool { return len(h.instances(run)) == 4 })
+	later := time.Now().Add(time.Minute)
+	for range 3 {
+		deliver("ec2-spot-interruption.json", later)
+		deliver("ec2-state-change-terminated.json", later)
+	}
+	deliver("ec2-state-change-running.json", later.Add(-time.Hour)) // out of order: older than what was applied
+	time.Sleep(200 * time.Millisecond)
+	list := h.instances(run)
+	if len(list) != 4 {
+		t.Fatalf("%d instances after duplicated events, want 4", len(list))
+	}
+	for _, in := range list {
+		if in["InstanceId"] == victim && in["Status"] != "terminated" {
+			t.Fatalf("stale event revived %s: %v", victim, in["Status"])
+		}
+	}
+	if n := strings.Count(h.logs(run), "Instance "+victim); n != 1 {
+		t.Fatalf("replacement logged %d times:\n%s", n, h.logs(run))
+	}
+	h.must(200, "PUT", "/api/runs/"+run, nil)
+	eventually(t, "stopped", func() bool {
+		return h.must(200, "GET", "/api/Runs/"+run, nil)["Data"].(map[string]any)["Status"] == "Completed"
+	})
+}
+
+func accountOf(h *harness, job string) string {
+	return h.must(200, "GET", "/api/v2/apps/AutoScalingGroup/"+job, nil)["Job"].(map[string]any)["AccountId"].(string)
+}
+
+// TestAMIRunMeasuresItsLaunchScript runs an AMI job whose launch script is
+// a real busy process: its measured CPU drives the right-size advice.
+func TestAMIRunMeasuresItsLaunchScript(t *testing.T) {
+	db := storetest.Client(t)
+	h := start(t, wire(t, storetest.NewTable(t, db), ""), nil)
+	defer h.close()
+	acc := h.must(201, "POST", "/api/accounts/CloudFrontAWS", map[string]any{"Name": "local", "BaseRegion": "us-east-1",
+		"RoleArn": "arn:aws:iam::123456789012:role/batchplane"})["Data"].(map[string]any)["Id"].(string)
+	bad := map[string]any{"AccountId": acc, "Name": "x", "AmiId": "ami-0123456789abcdef0", "InstanceType": "t3.micro",
+		"ElasticLoadBalancerNames": []string{"elb"}, "TargetGroupARNs": []string{"arn:tg"}}
+	if st, out := h.call("POST", "/api/v2/apps/Ami/Add", bad); st != 400 || out["Errors"].(map[string]any)["TargetGroupARNs"] == nil {
+		t.Fatalf("ELB and ALB together: %d %v", st, out)
+	}
+	job := h.must(201, "POST", "/api/v2/apps/Ami/Add", map[string]any{"AccountId": acc, "Name": "busy", "AmiId": "ami-0123456789abcdef0",
+		"InstanceType": "t3.micro", "DesiredInstanceCount": 1, "MinOnDemandInstanceCount": 0,
+		"LaunchScript": "while :; do :; done"})["Job"].(map[string]any)["Id"].(string)
+	if got := h.must(200, "GET", "/api/v2/apps/Ami/"+job, nil)["Job"].(map[string]any); got["LaunchScript"] != "while :; do :; done" {
+		t.Fatalf("job %v", got)
+	}
+	reqID := h.must(202, "POST", "/api/v2/apps/Ami/"+job+"/execute", nil)["RunRequestId"].(string)
+	run := h.must(200, "GET", "/api/runs/Check/"+reqID, nil)["Data"].(string)
+	eventually(t, "1 spot instance", func() bool { s, _ := running(h.instances(run)); return s == 1 })
+	time.Sleep(1500 * time.Millisecond)
+	live := h.must(200, "GET", "/api/v2/runs/"+run+"/RightSizeRecommendations", nil)["Recommendation"].(map[string]any)
+	if live["AverageCPUUtilization"].(float64) < 50 {
+		t.Fatalf("busy script measured at %v%% CPU", live["AverageCPUUtilization"])
+	}
+	h.must(200, "PUT", "/api/runs/"+run, nil)
+	eventually(t, "completed", func() bool {
+		return h.must(200, "GET", "/api/Runs/"+run, nil)["Data"].(map[string]any)["Status"] == "Completed"
+	})
+	rec := h.must(200, "GET", "/api/v2/runs/"+run+"/RightSizeRecommendations", nil)["Recommendation"].(map[string]any)
+	if rec["Available"] != true || rec["Recommendations"] != "t3.small" {
+		t.Fatalf("recommendation %v", rec)
+	}
 }

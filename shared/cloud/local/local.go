@@ -50,8 +50,10 @@ type instance struct {
 	cloud.Instance
 	Account, Region string
 	UserData        string
-	pid             int
-	cpuStart        time.Time
+	// FinalCPU is the process's CPU use measured when it was killed.
+	FinalCPU *float64
+	pid      int
+	cpuStart time.Time
 }
 
 type group struct {
@@ -202,6 +204,10 @@ func (c *Cloud) startProcess(in *instance) {
 
 func (c *Cloud) killLocked(id string) {
 	if cmd, ok := c.procs[id]; ok {
+		if in, ok := c.st.Instances[id]; ok && in.pid != 0 {
+			v := cpuPercent(in.pid, in.cpuStart)
+			in.FinalCPU, in.pid = &v, 0
+		}
 		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
 		delete(c.procs, id)
 	}
@@ -563,7 +569,11 @@ func (c *Cloud) AverageCPU(ctx context.Context, t cloud.Target, ids []string, fr
 			continue
 		}
 		n++
-		if in.pid == 0 {
+		switch {
+		case in.FinalCPU != nil:
+			sum += *in.FinalCPU
+			continue
+		case in.pid == 0:
 			sum += idleCPU
 			continue
 		}
