@@ -7,7 +7,9 @@ import (
 	"encoding/base64"
 	"fmt"
 	"net/mail"
+	"regexp"
 	"strings"
+	"sync/atomic"
 	"time"
 	"unicode/utf8"
 
@@ -22,7 +24,8 @@ type Service struct {
 	// NewID returns a new random id suffix (8 upper-case hex digits).
 	NewID func() string
 
-	names teamNames
+	names         teamNames
+	defaultTeamID atomic.Value
 }
 
 // NewService returns a Service with the real clock and id source.
@@ -83,6 +86,8 @@ func validateTeam(in TeamInput, create bool) (name string, err error) {
 			f.Add("Name", "Name must be at most 64 characters.")
 		case strings.ContainsAny(name, "/\\?#%"):
 			f.Add("Name", "Name must not contain / \\ ? # or %.")
+		case teamIDRE.MatchString(name):
+			f.Add("Name", "Name must not look like a team id.")
 		}
 	}
 	if in.Description != nil && utf8.RuneCountInString(*in.Description) > 512 {
@@ -108,14 +113,20 @@ func (s *Service) CreateTeam(ctx context.Context, in TeamInput) (Team, error) {
 	return t, nil
 }
 
+// teamIDRE matches team ids; anything else in a team path is a name (team
+// names cannot look like ids: see validateTeam).
+var teamIDRE = regexp.MustCompile(`^Z-[0-9A-F]{8}$`)
+
 // Team returns a team by id or name, if the caller may see it.
 func (s *Service) Team(ctx context.Context, idOrName string) (Team, error) {
 	p, err := caller(ctx)
 	if err != nil {
 		return Team{}, err
 	}
-	t, err := s.Store.GetTeam(ctx, idOrName)
-	if errs.Is(err, errs.NotFound) {
+	var t Team
+	if teamIDRE.MatchString(idOrName) {
+		t, err = s.Store.GetTeam(ctx, idOrName)
+	} else {
 		t, err = s.Store.GetTeamByName(ctx, idOrName)
 	}
 	if err != nil {
@@ -237,6 +248,20 @@ func (s *Service) AddTeamUsers(ctx context.Context, idOrName string, userNames [
 	return s.Store.AddTeamUsers(ctx, t.ID, users)
 }
 
+// defaultTeam returns the default team's id, cached: it can be neither
+// renamed nor deleted.
+func (s *Service) defaultTeam(ctx context.Context) (string, error) {
+	if id, ok := s.defaultTeamID.Load().(string); ok {
+		return id, nil
+	}
+	t, err := s.Store.GetTeamByName(ctx, DefaultTeamName)
+	if err != nil {
+		return "", err
+	}
+	s.defaultTeamID.Store(t.ID)
+	return t.ID, nil
+}
+
 // ---- users ----
 
 // UserInput is what a caller may set on a user.
@@ -281,11 +306,11 @@ func (s *Service) CreateUser(ctx context.Context, in UserInput) (User, error) {
 	if err := validateUser(in, true); err != nil {
 		return User{}, err
 	}
-	def, err := s.Store.GetTeamByName(ctx, DefaultTeamName)
+	def, err := s.defaultTeam(ctx)
 	if err != nil {
 		return User{}, fmt.Errorf("create user: default team: %w", err)
 	}
-	return s.createUser(ctx, *in.UserName, strings.TrimSpace(*in.FullName), *in.Role, def.ID)
+	return s.createUser(ctx, *in.UserName, strings.TrimSpace(*in.FullName), *in.Role, def)
 }
 
 func (s *Service) createUser(ctx context.Context, userName, fullName, role, teamID string) (User, error) {

@@ -140,7 +140,7 @@ func (s *Service) Create(ctx context.Context, app string, in Input) (Job, error)
 			j.AMI.MaxInstanceCount = -1
 		}
 	}
-	if err := s.apply(ctx, &j, in); err != nil {
+	if err := s.apply(ctx, &j, in, &a); err != nil {
 		return Job{}, err
 	}
 	if err := s.Store.CreateJob(ctx, j); err != nil {
@@ -149,8 +149,9 @@ func (s *Service) Create(ctx context.Context, app string, in Input) (Job, error)
 	return j, nil
 }
 
-// apply validates in and sets it on j.
-func (s *Service) apply(ctx context.Context, j *Job, in Input) error {
+// apply validates in and sets it on j; acc is the job's account when the
+// caller has it already.
+func (s *Service) apply(ctx context.Context, j *Job, in Input, acc *accounts.Account) error {
 	f := errs.Fields{}
 	set := func(dst *string, v *string, field string, maxLen int, required bool) {
 		if v == nil {
@@ -306,10 +307,14 @@ func (s *Service) apply(ctx context.Context, j *Job, in Input) error {
 		return err
 	}
 	if j.ASG != nil && s.Groups != nil && in.AutoScalingGroupName != nil {
-		a, err := s.Accounts.GetAccount(ctx, j.AccountID)
-		if err != nil {
-			return err
+		if acc == nil {
+			a, err := s.Accounts.GetAccount(ctx, j.AccountID)
+			if err != nil {
+				return err
+			}
+			acc = &a
 		}
+		a := *acc
 		t := cloud.Target{AccountID: a.ID, RoleArn: a.RoleArn, ExternalID: a.ExternalID, Region: j.BaseRegion}
 		if _, err := s.Groups.GetGroup(ctx, t, j.ASG.AutoScalingGroupName); err != nil {
 			switch {
@@ -363,7 +368,7 @@ func (s *Service) Update(ctx context.Context, app, id string, in Input) (Job, er
 	if in.AccountID != nil && *in.AccountID != j.AccountID {
 		return Job{}, errs.Field("AccountId", "A job cannot move to another account; create a new job.")
 	}
-	if err := s.apply(ctx, &j, in); err != nil {
+	if err := s.apply(ctx, &j, in, nil); err != nil {
 		return Job{}, err
 	}
 	j.UpdatedAt = s.Now().UTC().Truncate(time.Millisecond)
