@@ -39,6 +39,8 @@ func TestSigV4(t *testing.T) {
 	now := time.Now()
 	e.send(e.signed(t, "GET", "/api/accounts?PageSize=5", "", e.admin, now)).want(t, 200)
 	e.send(e.signed(t, "POST", "/api/v2/Teams", `{"Name":"Signed"}`, e.admin, now)).want(t, 201)
+	e.send(e.signed(t, "POST", "/api/v2/Teams", `{"Name":"Signed Team"}`, e.admin, now)).want(t, 201)
+	e.send(e.signed(t, "GET", "/api/v2/Teams/Signed%20Team/Users", "", e.admin, now)).want(t, 200)
 	// The signing time is taken just before sending: X-Amz-Date has whole
 	// seconds, so "299 s off" is 299.0–299.99 s.
 	e.send(e.signed(t, "GET", "/api/v2/Teams/Signed", "", e.admin, time.Now().Add(-299*time.Second))).want(t, 200)

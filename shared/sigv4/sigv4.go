@@ -139,24 +139,36 @@ func (v Verifier) Verify(ctx context.Context, r *http.Request, body []byte, secr
 			return "", invalid("x-amz-content-sha256 does not match the body")
 		}
 	}
-	canonical, err := CanonicalRequest(r, a.signedHeaders, payloadHash)
-	if err != nil {
-		return "", err
-	}
 	scope := a.day + "/" + a.region + "/" + a.service + "/aws4_request"
 	key, err := secret(ctx, a.accessKey)
 	if err != nil {
 		return "", fmt.Errorf("sigv4: key %s: %w", a.accessKey, err)
 	}
-	if hmac.Equal(Signature(key, a.day, a.region, a.service, StringToSign(amzDate, scope, canonical)), a.signature) {
-		return a.accessKey, nil
+	// Signers disagree on two details, and the signature covers every byte
+	// either way, so each accepted form is as strict as the others:
+	//  - the path: AWS's test suite and curl encode the decoded path once;
+	//    aws-sdk-go-v2 encodes the already-escaped path again (double);
+	//  - the query: the spec sorts it; curl before 8.0 signs it as sent.
+	queries := []string{""}
+	if q, err := canonicalQuery(r.URL.RawQuery); err != nil {
+		return "", err
+	} else {
+		queries[0] = q
+		if raw := r.URL.RawQuery; raw != q {
+			queries = append(queries, raw)
+		}
 	}
-	// curl before 8.0 signs the query string as sent instead of sorted;
-	// the signature still covers every byte of it, so accept that form too.
-	if raw := r.URL.RawQuery; strings.Contains(raw, "&") {
-		if q, _ := canonicalQuery(raw); q != raw {
-			asSent := strings.Replace(canonical, "\n"+q+"\n", "\n"+raw+"\n", 1)
-			if hmac.Equal(Signature(key, a.day, a.region, a.service, StringToSign(amzDate, scope, asSent)), a.signature) {
+	paths := []string{canonicalURI(r.URL.EscapedPath(), false)}
+	if d := canonicalURI(r.URL.EscapedPath(), true); d != paths[0] {
+		paths = append(paths, d)
+	}
+	for _, p := range paths {
+		for _, q := range queries {
+			canonical, err := canonicalRequest(r, p, q, a.signedHeaders, payloadHash)
+			if err != nil {
+				return "", err
+			}
+			if hmac.Equal(Signature(key, a.day, a.region, a.service, StringToSign(amzDate, scope, canonical)), a.signature) {
 				return a.accessKey, nil
 			}
 		}
@@ -165,19 +177,22 @@ func (v Verifier) Verify(ctx context.Context, r *http.Request, body []byte, secr
 }
 
 // CanonicalRequest builds the canonical request of r for the signed
-// headers, as AWS does for services other than S3: the path is
-// normalized and each segment URI-encoded again.
+// headers, as AWS's test suite does for services other than S3.
 func CanonicalRequest(r *http.Request, signedHeaders []string, payloadHash string) (string, error) {
-	var b strings.Builder
-	b.WriteString(r.Method)
-	b.WriteByte('\n')
-	b.WriteString(canonicalURI(r.URL.EscapedPath()))
-	b.WriteByte('\n')
 	q, err := canonicalQuery(r.URL.RawQuery)
 	if err != nil {
 		return "", err
 	}
-	b.WriteString(q)
+	return canonicalRequest(r, canonicalURI(r.URL.EscapedPath(), false), q, signedHeaders, payloadHash)
+}
+
+func canonicalRequest(r *http.Request, uri, query string, signedHeaders []string, payloadHash string) (string, error) {
+	var b strings.Builder
+	b.WriteString(r.Method)
+	b.WriteByte('\n')
+	b.WriteString(uri)
+	b.WriteByte('\n')
+	b.WriteString(query)
 	b.WriteByte('\n')
 	for _, h := range signedHeaders {
 		var vals []string
@@ -208,9 +223,12 @@ func CanonicalRequest(r *http.Request, signedHeaders []string, payloadHash strin
 	return b.String(), nil
 }
 
-// canonicalURI normalizes the escaped path (dot segments, duplicate
-// slashes) and URI-encodes each segment again.
-func canonicalURI(escaped string) string {
+// canonicalURI normalizes the path (dot segments, duplicate slashes) and
+// URI-encodes each decoded segment, as AWS's test suite and SDK signers do:
+// a path sent as /Test%20Teams or /ሴ signs as /Test%20Teams and /%E1%88%B4.
+// With double, the escaped segments are encoded again instead (the form
+// aws-sdk-go-v2's signer produces).
+func canonicalURI(escaped string, double bool) string {
 	if escaped == "" {
 		return "/"
 	}
@@ -224,6 +242,9 @@ func canonicalURI(escaped string) string {
 				out = out[:len(out)-1]
 			}
 			continue
+		}
+		if dec, err := url.PathUnescape(seg); err == nil && !double {
+			seg = dec
 		}
 		out = append(out, uriEncode(seg, false))
 	}
