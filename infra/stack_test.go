@@ -92,7 +92,7 @@ func TestTable(t *testing.T) {
 func TestFunctions(t *testing.T) {
 	synth(t)
 	fns := resources(t, "AWS::Lambda::Function")
-	if want := len(routes.Functions()) + 1; len(fns) != want {
+	if want := len(routes.Functions()) + 1 + len(routes.Workers); len(fns) != want {
 		t.Fatalf("%d functions, want %d", len(fns), want)
 	}
 	for id, p := range fns {
@@ -195,4 +195,35 @@ func diff(a, b []string) (onlyA, onlyB []string) {
 		}
 	}
 	return onlyA, onlyB
+}
+
+func TestRunWorkflow(t *testing.T) {
+	synth(t)
+	sms := resources(t, "AWS::StepFunctions::StateMachine")
+	if len(sms) != 1 {
+		t.Fatalf("%d state machines", len(sms))
+	}
+	for _, p := range sms {
+		if p["TracingConfiguration"].(map[string]any)["Enabled"] != true {
+			t.Error("state machine tracing off")
+		}
+		subs, _ := p["DefinitionSubstitutions"].(map[string]any)
+		for _, w := range routes.Workers {
+			if w.Task != "" && subs[w.Task+"FunctionArn"] == nil {
+				t.Errorf("no substitution for %s", w.Task)
+			}
+		}
+	}
+	rules := resources(t, "AWS::Events::Rule")
+	if len(rules) != 2 {
+		t.Fatalf("%d rules, want 2 (EC2 events, sweep)", len(rules))
+	}
+	for id, r := range rules {
+		for _, tg := range r["Targets"].([]any) {
+			m := tg.(map[string]any)
+			if m["DeadLetterConfig"] == nil || m["RetryPolicy"] == nil {
+				t.Errorf("rule %s target without retry policy or dead-letter queue", id)
+			}
+		}
+	}
 }

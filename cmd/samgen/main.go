@@ -51,6 +51,7 @@ Globals:
         `+routes.EnvTable+`: !Ref Table
         `+routes.EnvKMSKey+`: !GetAtt SecretsKey.Arn
         `+routes.EnvRegion+`: !Ref AWS::Region
+        `+routes.EnvStateMachine+`: !Sub "arn:${AWS::Partition}:states:${AWS::Region}:${AWS::AccountId}:stateMachine:batchplane-runs-${AWS::StackName}"
 
 Resources:
   SecretsKey:
@@ -108,7 +109,7 @@ Resources:
 `)
 	for _, fn := range append(routes.Functions(), routes.DefaultFunction) {
 		fmt.Fprintf(w, "\n  Fn%s:\n    Type: AWS::Serverless::Function\n    Properties:\n      CodeUri: .build/%s/\n", logicalID(fn), fn)
-		fmt.Fprint(w, "      Policies:\n        - DynamoDBCrudPolicy: { TableName: !Ref Table }\n        - KMSDecryptPolicy: { KeyId: !Ref SecretsKey }\n        - Statement:\n            - { Effect: Allow, Action: [\"kms:Encrypt\", \"kms:GenerateDataKey\"], Resource: !GetAtt SecretsKey.Arn }\n")
+		fmt.Fprint(w, "      Policies:\n        - DynamoDBCrudPolicy: { TableName: !Ref Table }\n        - KMSDecryptPolicy: { KeyId: !Ref SecretsKey }\n        - Statement:\n            - { Effect: Allow, Action: [\"kms:Encrypt\", \"kms:GenerateDataKey\"], Resource: !GetAtt SecretsKey.Arn }\n            - { Effect: Allow, Action: states:StartExecution, Resource: !Sub \"arn:${AWS::Partition}:states:${AWS::Region}:${AWS::AccountId}:stateMachine:batchplane-runs-${AWS::StackName}\" }\n            - { Effect: Allow, Action: states:SendTaskSuccess, Resource: \"*\" }\n            - { Effect: Allow, Action: sts:AssumeRole, Resource: \"arn:aws:iam::*:role/*\", Condition: { StringLike: { sts:ExternalId: bp-* } } }\n")
 		fmt.Fprint(w, "      Events:\n")
 		if fn == routes.DefaultFunction {
 			fmt.Fprint(w, "        Default:\n          Type: HttpApi\n          Properties:\n            ApiId: !Ref Api\n            Path: $default\n            Method: ANY\n")
@@ -122,6 +123,28 @@ Resources:
 				fmt.Fprintf(w, "        %s:\n          Type: HttpApi\n          Properties:\n            ApiId: !Ref Api\n            Path: %s\n            Method: %s\n",
 					logicalID(r.Method+" "+p), p, r.Method)
 			}
+		}
+	}
+	for _, wk := range routes.Workers {
+		fmt.Fprintf(w, "\n  Fn%s:\n    Type: AWS::Serverless::Function\n    Properties:\n      CodeUri: .build/%s/\n", logicalID(wk.Function), wk.Function)
+		fmt.Fprint(w, "      Policies:\n        - DynamoDBCrudPolicy: { TableName: !Ref Table }\n        - KMSDecryptPolicy: { KeyId: !Ref SecretsKey }\n        - Statement:\n            - { Effect: Allow, Action: sts:AssumeRole, Resource: \"arn:aws:iam::*:role/*\", Condition: { StringLike: { sts:ExternalId: bp-* } } }\n            - { Effect: Allow, Action: states:SendTaskSuccess, Resource: \"*\" }\n")
+		switch wk.Function {
+		case "events":
+			fmt.Fprint(w, "      Events:\n        Ec2:\n          Type: EventBridgeRule\n          Properties:\n            Pattern:\n              source: [aws.ec2]\n              detail-type: [\"EC2 Instance State-change Notification\", \"EC2 Spot Instance Interruption Warning\"]\n            RetryPolicy: { MaximumRetryAttempts: 8, MaximumEventAgeInSeconds: 7200 }\n            DeadLetterConfig: { Type: SQS }\n")
+		case "sweep":
+			fmt.Fprint(w, "      Events:\n        Sweep:\n          Type: Schedule\n          Properties:\n            Schedule: rate(10 minutes)\n            RetryPolicy: { MaximumRetryAttempts: 8, MaximumEventAgeInSeconds: 7200 }\n            DeadLetterConfig: { Type: SQS }\n")
+		}
+	}
+	fmt.Fprint(w, "\n  RunStateMachine:\n    Type: AWS::Serverless::StateMachine\n    Properties:\n      Name: !Sub \"batchplane-runs-${AWS::StackName}\"\n      DefinitionUri: infra/statemachines/run.asl.json\n      Tracing: { Enabled: true }\n      DefinitionSubstitutions:\n")
+	for _, wk := range routes.Workers {
+		if wk.Task != "" {
+			fmt.Fprintf(w, "        %sFunctionArn: !GetAtt Fn%s.Arn\n", wk.Task, logicalID(wk.Function))
+		}
+	}
+	fmt.Fprint(w, "      Policies:\n")
+	for _, wk := range routes.Workers {
+		if wk.Task != "" {
+			fmt.Fprintf(w, "        - LambdaInvokePolicy: { FunctionName: !Ref Fn%s }\n", logicalID(wk.Function))
 		}
 	}
 	fmt.Fprint(w, `

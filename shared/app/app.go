@@ -107,6 +107,10 @@ const EnvSealerKeyFile = "BP_SEALER_KEY_FILE"
 // FromEnv builds the service inside a Lambda: table, KMS key and region from
 // the environment (routes.Env*), AWS config loaded once.
 func FromEnv(ctx context.Context, function string) (*Service, error) {
+	return fromEnv(ctx, function, nil)
+}
+
+func fromEnv(ctx context.Context, function string, more func(*Config)) (*Service, error) {
 	table, keyID, region := os.Getenv(routes.EnvTable), os.Getenv(routes.EnvKMSKey), os.Getenv(routes.EnvRegion)
 	keyFile := os.Getenv(EnvSealerKeyFile)
 	if table == "" || (keyID == "" && keyFile == "") {
@@ -129,13 +133,17 @@ func FromEnv(ctx context.Context, function string) (*Service, error) {
 			return nil, err
 		}
 	}
-	return Build(ctx, Config{
+	c := Config{
 		DB:       dynamodb.NewFromConfig(cfg),
 		Table:    table,
 		Region:   region,
 		Sealer:   sealer,
 		Function: function,
-	})
+	}
+	if more != nil {
+		more(&c)
+	}
+	return Build(ctx, c)
 }
 
 // StartLambda is the whole of an HTTP function's main: build once, then
@@ -147,7 +155,7 @@ func StartLambda(function string) {
 	if function == routes.DefaultFunction {
 		function = ""
 	}
-	svc, err := FromEnv(context.Background(), function)
+	svc, err := fromEnvWithCloud(context.Background(), function)
 	if err != nil {
 		slog.Error("start-up failed", "err", err)
 		os.Exit(1)

@@ -184,4 +184,27 @@ const (
 	EnvTable  = "BP_TABLE"   // the DynamoDB table name
 	EnvKMSKey = "BP_KMS_KEY" // the KMS key id or ARN that seals API secrets
 	EnvRegion = "BP_REGION"  // the region SigV4 signatures are scoped to
+	// EnvStateMachine is the run state machine's ARN (functions that start
+	// or resume runs).
+	EnvStateMachine = "BP_STATE_MACHINE"
 )
+
+// Workers are the non-HTTP Lambda functions: one per run state machine
+// task (functions/task-<name>), the EC2 events handler and the safety
+// sweep. The state machine names its tasks ${<Task>FunctionArn}.
+var Workers = []Worker{
+	{Function: "task-createrun", Task: "CreateRun"},
+	{Function: "task-provision", Task: "Provision"},
+	{Function: "task-awaitstop", Task: "AwaitStop"},
+	{Function: "task-stoprun", Task: "StopRun"},
+	{Function: "task-finalize", Task: "Finalize"},
+	{Function: "task-compensate", Task: "Compensate"},
+	{Function: "events"},
+	{Function: "sweep"},
+}
+
+// Worker is a non-HTTP function; Task is its state machine task, if any.
+type Worker struct {
+	Function string
+	Task     string
+}

@@ -130,7 +130,9 @@ func TestErrorMapping(t *testing.T) {
 			}
 		})
 	}
-	c := &capture{respond: func(string, any) (any, error) { return nil, &smithy.GenericAPIError{Code: "InvalidInstanceID.NotFound"} }}
+	c := &capture{respond: func(string, any) (any, error) {
+		return nil, &smithy.GenericAPIError{Code: "InvalidInstanceID.NotFound"}
+	}}
 	if err := provider(c).Terminate(context.Background(), target, []string{"i-gone"}); err != nil {
 		t.Fatalf("terminate of a gone instance: %v", err)
 	}

@@ -1,0 +1,7 @@
+// Command sweep is the slow safety sweep (an EventBridge schedule): it
+// reconciles every active run, repairing runs whose events were lost.
+package main
+
+import "github.com/batchplane/batchplane/shared/app"
+
+func main() { app.StartSweep() }

@@ -1,0 +1,7 @@
+// Command task-compensate is the run state machine's Compensate task
+// (infra/statemachines/run.asl.json, ${CompensateFunctionArn}).
+package main
+
+import "github.com/batchplane/batchplane/shared/app"
+
+func main() { app.StartTask("compensate") }

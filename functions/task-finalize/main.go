@@ -1,0 +1,7 @@
+// Command task-finalize is the run state machine's Finalize task
+// (infra/statemachines/run.asl.json, ${FinalizeFunctionArn}).
+package main
+
+import "github.com/batchplane/batchplane/shared/app"
+
+func main() { app.StartTask("finalize") }

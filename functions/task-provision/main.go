@@ -1,0 +1,7 @@
+// Command task-provision is the run state machine's Provision task
+// (infra/statemachines/run.asl.json, ${ProvisionFunctionArn}).
+package main
+
+import "github.com/batchplane/batchplane/shared/app"
+
+func main() { app.StartTask("provision") }

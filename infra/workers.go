@@ -1,0 +1,115 @@
+package main
+
+import (
+	"path/filepath"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsdynamodb"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsevents"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awseventstargets"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awssqs"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsstepfunctions"
+	"github.com/aws/jsii-runtime-go"
+	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
+
+	"github.com/batchplane/batchplane/shared/routes"
+)
+
+// newRunWorkflow deploys the run state machine from
+// statemachines/run.asl.json (the file the local runner executes), one
+// Lambda per task, the EC2 events function behind EventBridge rules and the
+// safety sweep on a schedule; every rule target retries and has a
+// dead-letter queue.
+func newRunWorkflow(stack awscdk.Stack, buildDir string, table awsdynamodb.Table, key awskms.Key, httpFns map[string]awslambda.Function) {
+	workers := map[string]awslambda.Function{}
+	subs := map[string]*string{}
+	for _, w := range routes.Workers {
+		fn := newFunction(stack, w.Function, buildDir, table, key)
+		fn.Role().AddToPrincipalPolicy(ec2Policy())
+		workers[w.Function] = fn
+		if w.Task != "" {
+			subs[w.Task+"FunctionArn"] = fn.FunctionArn()
+		}
+	}
+	logs := awslogs.NewLogGroup(stack, jsii.String("RunStateMachineLogs"), &awslogs.LogGroupProps{
+		Retention: awslogs.RetentionDays_ONE_YEAR, RemovalPolicy: awscdk.RemovalPolicy_RETAIN,
+	})
+	sm := awsstepfunctions.NewStateMachine(stack, jsii.String("RunStateMachine"), &awsstepfunctions.StateMachineProps{
+		DefinitionBody:          awsstepfunctions.DefinitionBody_FromFile(jsii.String(filepath.Join("statemachines", "run.asl.json")), nil),
+		DefinitionSubstitutions: &subs,
+		StateMachineType:        awsstepfunctions.StateMachineType_STANDARD,
+		TracingEnabled:          jsii.Bool(true),
+		Logs: &awsstepfunctions.LogOptions{Destination: logs, Level: awsstepfunctions.LogLevel_ALL,
+			IncludeExecutionData: jsii.Bool(true)},
+	})
+	for _, w := range routes.Workers {
+		if w.Task != "" {
+			workers[w.Function].GrantInvoke(sm)
+		}
+	}
+	// Execute starts executions; Stop and the wait task resume them.
+	// SendTaskSuccess has no resource-level permission (its token names the
+	// execution), so the wait task needs no reference to the machine, which
+	// would make the machine and its own task depend on each other.
+	for _, fn := range []awslambda.Function{httpFns[routes.FnApps], httpFns[routes.FnRuns], httpFns[routes.DefaultFunction]} {
+		fn.AddEnvironment(jsii.String(routes.EnvStateMachine), sm.StateMachineArn(), nil)
+		sm.GrantStartExecution(fn)
+	}
+	for _, fn := range []awslambda.Function{httpFns[routes.FnRuns], httpFns[routes.DefaultFunction], workers["task-awaitstop"]} {
+		fn.AddToRolePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+			Actions: jsii.Strings("states:SendTaskSuccess"), Resources: jsii.Strings("*"),
+		}))
+	}
+	for _, name := range []string{routes.FnApps, routes.FnRuns, routes.DefaultFunction} {
+		httpFns[name].Role().AddToPrincipalPolicy(ec2Policy())
+	}
+	dlq := awssqs.NewQueue(stack, jsii.String("EventsDeadLetters"), &awssqs.QueueProps{
+		Encryption:      awssqs.QueueEncryption_KMS_MANAGED,
+		EnforceSSL:      jsii.Bool(true),
+		RetentionPeriod: awscdk.Duration_Days(jsii.Number(14)),
+	})
+	target := func(fn awslambda.Function) awsevents.IRuleTarget {
+		return awseventstargets.NewLambdaFunction(fn, &awseventstargets.LambdaFunctionProps{
+			DeadLetterQueue: dlq, RetryAttempts: jsii.Number(8), MaxEventAge: awscdk.Duration_Hours(jsii.Number(2)),
+		})
+	}
+	ec2Events := awsevents.NewRule(stack, jsii.String("Ec2Events"), &awsevents.RuleProps{
+		Description: jsii.String("EC2 state changes and spot interruption warnings keep runs at their desired state"),
+		EventPattern: &awsevents.EventPattern{
+			Source:     jsii.Strings("aws.ec2"),
+			DetailType: jsii.Strings("EC2 Instance State-change Notification", "EC2 Spot Instance Interruption Warning"),
+		},
+	})
+	ec2Events.AddTarget(target(workers["events"]))
+	sweep := awsevents.NewRule(stack, jsii.String("SafetySweep"), &awsevents.RuleProps{
+		Description: jsii.String("Reconciles active runs whose events were lost"),
+		Schedule:    awsevents.Schedule_Rate(awscdk.Duration_Minutes(jsii.Number(10))),
+	})
+	sweep.AddTarget(target(workers["sweep"]))
+	cdknag.NagSuppressions_AddResourceSuppressions(dlq, &[]*cdknag.NagPackSuppression{{
+		Id:     jsii.String("AwsSolutions-SQS3"),
+		Reason: jsii.String("This queue is itself the dead-letter queue of the EventBridge targets."),
+	}}, jsii.Bool(true))
+	cdknag.NagSuppressions_AddResourceSuppressions(sm, &[]*cdknag.NagPackSuppression{{
+		Id:        jsii.String("AwsSolutions-IAM5"),
+		Reason:    jsii.String("Step Functions' CDK grants invoke the task functions' versions (<fn>.Arn:*) and write logs and X-Ray segments, which have no resource-level permissions."),
+		AppliesTo: &[]interface{}{"Resource::*", map[string]any{"regex": "/^Resource::<FnTask.*\\.Arn>:\\*$/g"}},
+	}}, jsii.Bool(true))
+}
+
+// ec2Policy lets a function assume customers' roles: batchplane acts in a
+// customer's account only through the role the customer registered, with
+// its ExternalId; the role's own trust policy decides.
+func ec2Policy() awsiam.PolicyStatement {
+	return awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Actions:   jsii.Strings("sts:AssumeRole"),
+		Resources: jsii.Strings("arn:aws:iam::*:role/*"),
+		Conditions: &map[string]any{
+			"StringLike": map[string]any{"sts:ExternalId": "bp-*"},
+		},
+	})
+}
