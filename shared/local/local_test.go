@@ -427,3 +427,56 @@ func TestAMIRunMeasuresItsLaunchScript(t *testing.T) {
 		t.Fatalf("recommendation %v", rec)
 	}
 }
+
+// TestSweepRepairsLostEventsAndUnhealthyInstances: an instance that dies
+// while events are lost, and one that turns unhealthy (EC2 sends no event
+// for that), are both replaced by the safety sweep.
+func TestSweepRepairsLostEventsAndUnhealthyInstances(t *testing.T) {
+	db := storetest.Client(t)
+	h := start(t, wire(t, storetest.NewTable(t, db), ""), nil)
+	defer h.close()
+	job := h.setup()
+	reqID := h.must(202, "POST", "/api/v2/apps/AutoScalingGroup/"+job+"/execute", nil)["RunRequestId"].(string)
+	run := h.must(200, "GET", "/api/runs/Check/"+reqID, nil)["Data"].(string)
+	eventually(t, "provisioned", func() bool { s, o := running(h.instances(run)); return s == 2 && o == 1 })
+	var spot, od string
+	for _, in := range h.instances(run) {
+		if in["LifeCycle"] == "spot" {
+			spot = in["InstanceId"].(string)
+		} else {
+			od = in["InstanceId"].(string)
+		}
+	}
+	h.rt.Cloud.DropEvents(true)
+	if err := h.rt.Cloud.Terminate(context.Background(), cloud.Target{AccountID: accountOf(h, job), Region: "us-east-1"}, []string{spot}); err != nil {
+		t.Fatal(err)
+	}
+	h.must(202, "POST", "/local/instances/"+od+"/faults", map[string]any{"Fault": "unhealthy"})
+	time.Sleep(200 * time.Millisecond)
+	if n := len(h.instances(run)); n != 3 {
+		t.Fatalf("%d instances before the sweep: the lost event was delivered after all", n)
+	}
+	h.rt.Cloud.DropEvents(false)
+	if err := h.rt.Service.Workflow.Sweep(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	list := h.instances(run)
+	s, o := running(list)
+	if len(list) != 5 || s != 2 || o < 1 {
+		t.Fatalf("after sweep: %d instances, %d spot %d on-demand running", len(list), s, o)
+	}
+	logs := h.logs(run)
+	for _, want := range []string{"Instance " + spot + " was lost", "Instance " + od + " is unhealthy"} {
+		if !strings.Contains(logs, want) {
+			t.Errorf("log lacks %q:\n%s", want, logs)
+		}
+	}
+	// A second sweep changes nothing.
+	if err := h.rt.Service.Workflow.Sweep(context.Background()); err != nil || len(h.instances(run)) != 5 {
+		t.Fatalf("second sweep: %v, %d instances", err, len(h.instances(run)))
+	}
+	h.must(200, "PUT", "/api/runs/"+run, nil)
+	eventually(t, "stopped", func() bool {
+		return h.must(200, "GET", "/api/Runs/"+run, nil)["Data"].(map[string]any)["Status"] == "Completed"
+	})
+}

@@ -80,6 +80,15 @@ type Cloud struct {
 	// lastEvent keeps event times strictly increasing, as consecutive
 	// EC2 state changes of one instance are in AWS.
 	lastEvent time.Time
+	// dropEvents loses events, to show the safety sweep repairing runs.
+	dropEvents bool
+}
+
+// DropEvents makes the cloud lose (drop = true) or deliver its events.
+func (c *Cloud) DropEvents(drop bool) {
+	c.mu.Lock()
+	c.dropEvents = drop
+	c.mu.Unlock()
 }
 
 // New starts the local cloud, loading StateFile if it exists.
@@ -155,6 +164,9 @@ func randHex(n int) string {
 
 // emitLocked queues an EventBridge event.
 func (c *Cloud) emitLocked(in *instance, detailType string, detail map[string]string) {
+	if c.dropEvents {
+		return
+	}
 	d, _ := json.Marshal(detail)
 	at := c.o.Now().UTC()
 	if !at.After(c.lastEvent) {
