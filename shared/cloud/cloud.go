@@ -148,8 +148,13 @@ type AutoScaling interface {
 	// AlarmNotification, ScheduledActions, AddToLoadBalancer); nil means all.
 	SuspendProcesses(ctx context.Context, t Target, name string, processes []string) error
 	ResumeProcesses(ctx context.Context, t Target, name string, processes []string) error
-	// AttachInstances adds instances to the group (and its load balancers);
-	// DetachInstances removes them without terminating.
+	// SetMaxSize changes the group's maximum size (to make room while
+	// instances are swapped).
+	SetMaxSize(ctx context.Context, t Target, name string, max int) error
+	// AttachInstances adds instances to the group (and its load balancers),
+	// raising its desired count; it fails beyond the maximum size, as AWS
+	// does. DetachInstances removes them (lowering desired) without
+	// terminating.
 	AttachInstances(ctx context.Context, t Target, name string, ids []string) error
 	DetachInstances(ctx context.Context, t Target, name string, ids []string) error
 }

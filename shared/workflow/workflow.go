@@ -225,20 +225,54 @@ func (w *Workflow) takeOver(ctx context.Context, r runs.Run, t cloud.Target, g c
 	for i, in := range launched {
 		ids[i] = in.ID
 	}
-	if err := w.Cloud.AutoScaling.AttachInstances(ctx, t, g.Name, ids); err != nil {
-		return fmt.Errorf("attach to %s: %w", g.Name, err)
-	}
 	var own []string
 	for _, id := range r.OriginalInstances {
 		if !slices.Contains(ids, id) {
 			own = append(own, id)
 		}
 	}
+	// Attaching raises desired; like AWS, the group refuses to go past its
+	// max size, so make room while the instances are swapped.
+	cur, err := w.Cloud.AutoScaling.GetGroup(ctx, t, g.Name)
+	if err != nil {
+		return fmt.Errorf("group %s: %w", g.Name, err)
+	}
+	attach := 0
+	for _, id := range ids {
+		if !slices.Contains(cur.InstanceIDs, id) {
+			attach++
+		}
+	}
+	if need := cur.DesiredCapacity + attach; need > cur.MaxSize {
+		if err := w.Cloud.AutoScaling.SetMaxSize(ctx, t, g.Name, need); err != nil {
+			return fmt.Errorf("raise max size of %s: %w", g.Name, err)
+		}
+		defer func() {
+			if err := w.Cloud.AutoScaling.SetMaxSize(context.WithoutCancel(ctx), t, g.Name, g.MaxSize); err != nil {
+				w.log(ctx, r.ID, "restore-max", runs.Warning, "Could not restore max size %d of %s: %v", g.MaxSize, g.Name, err)
+			}
+		}()
+	}
+	if attach > 0 {
+		if err := w.Cloud.AutoScaling.AttachInstances(ctx, t, g.Name, ids); err != nil {
+			return fmt.Errorf("attach to %s: %w", g.Name, err)
+		}
+	}
+	// Detach what is still in the group; terminate all of the group's own
+	// (idempotent, so a retried step after a crash finishes the swap).
+	var inGroup []string
+	for _, id := range own {
+		if slices.Contains(cur.InstanceIDs, id) {
+			inGroup = append(inGroup, id)
+		}
+	}
+	if len(inGroup) > 0 {
+		if err := w.Cloud.AutoScaling.DetachInstances(ctx, t, g.Name, inGroup); err != nil && !errors.Is(err, cloud.ErrNotFound) {
+			return fmt.Errorf("detach from %s: %w", g.Name, err)
+		}
+	}
 	if len(own) == 0 {
 		return nil
-	}
-	if err := w.Cloud.AutoScaling.DetachInstances(ctx, t, g.Name, own); err != nil && !errors.Is(err, cloud.ErrNotFound) {
-		return fmt.Errorf("detach from %s: %w", g.Name, err)
 	}
 	if err := w.Cloud.Compute.Terminate(ctx, t, own); err != nil {
 		return fmt.Errorf("terminate group instances: %w", err)

@@ -321,8 +321,18 @@ func (p *Provider) GetGroup(ctx context.Context, t cloud.Target, name string) (c
 	if len(out.AutoScalingGroups) == 0 {
 		return cloud.Group{}, fmt.Errorf("group %s: %w", name, cloud.ErrNotFound)
 	}
-	g := groupOf(out.AutoScalingGroups[0])
-	if g.LaunchConfigurationName != "" {
+	raw := out.AutoScalingGroups[0]
+	g := groupOf(raw)
+	lt := raw.LaunchTemplate
+	if lt == nil && raw.MixedInstancesPolicy != nil && raw.MixedInstancesPolicy.LaunchTemplate != nil {
+		lt = raw.MixedInstancesPolicy.LaunchTemplate.LaunchTemplateSpecification
+	}
+	if lt != nil {
+		if err := p.fromLaunchTemplate(ctx, c, lt, &g); err != nil {
+			return cloud.Group{}, err
+		}
+	}
+	if raw.LaunchConfigurationName != nil {
 		lc, err := c.asg.DescribeLaunchConfigurations(ctx, &autoscaling.DescribeLaunchConfigurationsInput{LaunchConfigurationNames: []string{g.LaunchConfigurationName}})
 		if err != nil {
 			return cloud.Group{}, mapErr("describe launch configuration", err)
@@ -338,6 +348,40 @@ func (p *Provider) GetGroup(ctx context.Context, t cloud.Target, name string) (c
 		}
 	}
 	return g, nil
+}
+
+// fromLaunchTemplate fills the instance settings from a group's launch
+// template version.
+func (p *Provider) fromLaunchTemplate(ctx context.Context, c *clients, lt *astypes.LaunchTemplateSpecification, g *cloud.Group) error {
+	version := aws.ToString(lt.Version)
+	if version == "" {
+		version = "$Default"
+	}
+	in := &ec2.DescribeLaunchTemplateVersionsInput{Versions: []string{version}}
+	if lt.LaunchTemplateId != nil {
+		in.LaunchTemplateId = lt.LaunchTemplateId
+	} else {
+		in.LaunchTemplateName = lt.LaunchTemplateName
+	}
+	out, err := c.ec2.DescribeLaunchTemplateVersions(ctx, in)
+	if err != nil {
+		return mapErr("describe launch template", err)
+	}
+	if len(out.LaunchTemplateVersions) == 0 || out.LaunchTemplateVersions[0].LaunchTemplateData == nil {
+		return fmt.Errorf("launch template of %s: %w", g.Name, cloud.ErrNotFound)
+	}
+	d := out.LaunchTemplateVersions[0].LaunchTemplateData
+	g.LaunchConfigurationName = aws.ToString(out.LaunchTemplateVersions[0].LaunchTemplateName)
+	g.InstanceType, g.ImageID, g.KeyName = string(d.InstanceType), aws.ToString(d.ImageId), aws.ToString(d.KeyName)
+	g.SecurityGroupIDs = d.SecurityGroupIds
+	if d.IamInstanceProfile != nil {
+		g.InstanceProfileArn = aws.ToString(d.IamInstanceProfile.Arn)
+	}
+	g.EBSOptimized = aws.ToBool(d.EbsOptimized)
+	if ud, err := base64.StdEncoding.DecodeString(aws.ToString(d.UserData)); err == nil {
+		g.UserData = string(ud)
+	}
+	return nil
 }
 
 // SetDesiredCapacity implements cloud.AutoScaling.
@@ -356,6 +400,12 @@ func (p *Provider) SuspendProcesses(ctx context.Context, t cloud.Target, name st
 func (p *Provider) ResumeProcesses(ctx context.Context, t cloud.Target, name string, processes []string) error {
 	_, err := p.for_(t).asg.ResumeProcesses(ctx, &autoscaling.ResumeProcessesInput{AutoScalingGroupName: aws.String(name), ScalingProcesses: processes})
 	return mapErr("resume processes", err)
+}
+
+// SetMaxSize implements cloud.AutoScaling.
+func (p *Provider) SetMaxSize(ctx context.Context, t cloud.Target, name string, max int) error {
+	_, err := p.for_(t).asg.UpdateAutoScalingGroup(ctx, &autoscaling.UpdateAutoScalingGroupInput{AutoScalingGroupName: aws.String(name), MaxSize: aws.Int32(int32(max))})
+	return mapErr("update group max size", err)
 }
 
 // AttachInstances implements cloud.AutoScaling.

@@ -12,6 +12,7 @@ import (
 	awsmiddleware "github.com/aws/aws-sdk-go-v2/aws/middleware"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/autoscaling"
+	astypes "github.com/aws/aws-sdk-go-v2/service/autoscaling/types"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 	"github.com/aws/smithy-go"
@@ -189,5 +190,32 @@ func TestAutoScalingRequests(t *testing.T) {
 	}
 	if s := c.inputs[1].(*autoscaling.SuspendProcessesInput); s.ScalingProcesses[0] != "Launch" {
 		t.Fatalf("suspend %+v", s)
+	}
+}
+
+func TestGetGroupReadsLaunchTemplates(t *testing.T) {
+	c := &capture{respond: func(op string, in any) (any, error) {
+		switch op {
+		case "DescribeAutoScalingGroups":
+			return &autoscaling.DescribeAutoScalingGroupsOutput{AutoScalingGroups: []astypes.AutoScalingGroup{{
+				AutoScalingGroupName: aws.String("web"), MinSize: aws.Int32(1), MaxSize: aws.Int32(4), DesiredCapacity: aws.Int32(2),
+				LaunchTemplate:    &astypes.LaunchTemplateSpecification{LaunchTemplateId: aws.String("lt-1"), Version: aws.String("$Latest")},
+				VPCZoneIdentifier: aws.String("subnet-a,subnet-b")}}}, nil
+		case "DescribeLaunchTemplateVersions":
+			return &ec2.DescribeLaunchTemplateVersionsOutput{LaunchTemplateVersions: []ec2types.LaunchTemplateVersion{{
+				LaunchTemplateName: aws.String("web-lt"), LaunchTemplateData: &ec2types.ResponseLaunchTemplateData{
+					InstanceType: "m5.large", ImageId: aws.String("ami-9"), UserData: aws.String(base64.StdEncoding.EncodeToString([]byte("boot")))}}}}, nil
+		}
+		return nil, errors.New("unexpected " + op)
+	}}
+	g, err := provider(c).GetGroup(context.Background(), target, "web")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if g.InstanceType != "m5.large" || g.ImageID != "ami-9" || g.UserData != "boot" || len(g.SubnetIDs) != 2 || g.DesiredCapacity != 2 {
+		t.Fatalf("group %+v", g)
+	}
+	if v := c.inputs[1].(*ec2.DescribeLaunchTemplateVersionsInput); aws.ToString(v.LaunchTemplateId) != "lt-1" || v.Versions[0] != "$Latest" {
+		t.Fatalf("launch template request %+v", v)
 	}
 }

@@ -528,6 +528,22 @@ func (c *Cloud) ResumeProcesses(ctx context.Context, t cloud.Target, name string
 	return nil
 }
 
+// SetMaxSize implements cloud.AutoScaling.
+func (c *Cloud) SetMaxSize(ctx context.Context, t cloud.Target, name string, max int) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	g, err := c.groupLocked(t, name)
+	if err != nil {
+		return err
+	}
+	if max < g.MinSize || max < g.DesiredCapacity {
+		return fmt.Errorf("max size %d below min %d or desired %d", max, g.MinSize, g.DesiredCapacity)
+	}
+	g.MaxSize = max
+	c.saveLocked()
+	return nil
+}
+
 // AttachInstances implements cloud.AutoScaling.
 func (c *Cloud) AttachInstances(ctx context.Context, t cloud.Target, name string, ids []string) error {
 	c.mu.Lock()
@@ -535,6 +551,15 @@ func (c *Cloud) AttachInstances(ctx context.Context, t cloud.Target, name string
 	g, err := c.groupLocked(t, name)
 	if err != nil {
 		return err
+	}
+	added := 0
+	for _, id := range ids {
+		if !slices.Contains(g.InstanceIDs, id) {
+			added++
+		}
+	}
+	if g.DesiredCapacity+added > g.MaxSize {
+		return fmt.Errorf("attaching %d instances would exceed the group's max size %d (ValidationError)", added, g.MaxSize)
 	}
 	for _, id := range ids {
 		if !slices.Contains(g.InstanceIDs, id) {

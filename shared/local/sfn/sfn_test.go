@@ -183,7 +183,10 @@ func TestTimeoutAndTaskToken(t *testing.T) {
 
 	slow, _ := Parse([]byte(`{"StartAt": "S", "States": {` + task("S", `"TimeoutSeconds": 1, "End": true`) + `}}`))
 	r2 := &Runner{Machine: slow, Resolve: func(string) (TaskFunc, bool) {
-		return func(ctx context.Context, _ json.RawMessage) (json.RawMessage, error) { <-ctx.Done(); return nil, ctx.Err() }, true
+		return func(ctx context.Context, _ json.RawMessage) (json.RawMessage, error) {
+			<-ctx.Done()
+			return nil, ctx.Err()
+		}, true
 	}}
 	cp, err = r2.Start(context.Background(), "slow", json.RawMessage(`{}`))
 	if err != nil || cp.Status != Failed || cp.Error != "States.Timeout" {
