@@ -46,12 +46,40 @@ func StartTask(task string) {
 		slog.Error("start-up failed", "err", err)
 		os.Exit(1)
 	}
-	f, ok := svc.Workflow.Tasks()[strings.ToLower(task)]
-	if !ok {
-		slog.Error("unknown task", "task", task)
+	h, err := TaskHandler(svc, task)
+	if err != nil {
+		slog.Error("start-up failed", "err", err)
 		os.Exit(1)
 	}
-	lambda.Start(func(ctx context.Context, in runs.Input) (runs.Input, error) { return f(ctx, in) })
+	lambda.Start(h)
+}
+
+// TaskHandler is a state machine task's Lambda handler.
+func TaskHandler(svc *Service, task string) (func(context.Context, runs.Input) (runs.Input, error), error) {
+	f, ok := svc.Workflow.Tasks()[strings.ToLower(task)]
+	if !ok {
+		return nil, fmt.Errorf("unknown task %q", task)
+	}
+	return func(ctx context.Context, in runs.Input) (runs.Input, error) { return f(ctx, in) }, nil
+}
+
+// EventsHandler is the EC2 events function's Lambda handler.
+func EventsHandler(svc *Service) func(context.Context, json.RawMessage) error {
+	return func(ctx context.Context, raw json.RawMessage) error {
+		ev, ok, err := workflow.ParseEvent(raw)
+		if err != nil || !ok {
+			return err
+		}
+		if err := svc.Workflow.HandleEvent(ctx, ev); err != nil {
+			return fmt.Errorf("event %s: %w", ev.ID, err)
+		}
+		return nil
+	}
+}
+
+// SweepHandler is the safety sweep function's Lambda handler.
+func SweepHandler(svc *Service) func(context.Context, events.CloudWatchEvent) error {
+	return func(ctx context.Context, _ events.CloudWatchEvent) error { return svc.Workflow.Sweep(ctx) }
 }
 
 // StartEvents is the main of the EC2 events function (EventBridge: EC2
@@ -63,16 +91,7 @@ func StartEvents() {
 		slog.Error("start-up failed", "err", err)
 		os.Exit(1)
 	}
-	lambda.Start(func(ctx context.Context, raw json.RawMessage) error {
-		ev, ok, err := workflow.ParseEvent(raw)
-		if err != nil || !ok {
-			return err
-		}
-		if err := svc.Workflow.HandleEvent(ctx, ev); err != nil {
-			return fmt.Errorf("event %s: %w", ev.ID, err)
-		}
-		return nil
-	})
+	lambda.Start(EventsHandler(svc))
 }
 
 // StartSweep is the main of the safety sweep function (EventBridge schedule).
@@ -83,5 +102,5 @@ func StartSweep() {
 		slog.Error("start-up failed", "err", err)
 		os.Exit(1)
 	}
-	lambda.Start(func(ctx context.Context, _ events.CloudWatchEvent) error { return svc.Workflow.Sweep(ctx) })
+	lambda.Start(SweepHandler(svc))
 }
