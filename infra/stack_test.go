@@ -1,229 +1,295 @@
 package main
 
 import (
-	"encoding/json"
-	"os"
-	"path/filepath"
-	"sort"
 	"strings"
-	"sync"
 	"testing"
 
-	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/assertions"
 	"github.com/aws/jsii-runtime-go"
-	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
 
+	"github.com/batchplane/batchplane/infra/internal/spec"
 	"github.com/batchplane/batchplane/shared/routes"
 )
 
-var (
-	synthOnce sync.Once
-	stack     awscdk.Stack
-	tmpl      assertions.Template
-	tmplJSON  map[string]any
-)
+func TestCustomerNames(t *testing.T) {
+	tests := []struct {
+		name     string
+		customer string
+		want     bool
+	}{
+		{"simple", "acme", true},
+		{"digits and dashes", "acme-2", true},
+		{"one character", "a", true},
+		{"empty", "", false},
+		{"upper case", "Acme", false},
+		{"underscore", "acme_co", false},
+		{"leading dash", "-acme", false},
+		{"trailing dash", "acme-", false},
+		{"too long", strings.Repeat("a", 41), false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := customerPattern.MatchString(tt.customer); got != tt.want {
+				t.Errorf("customerPattern.MatchString(%q) = %v, want %v", tt.customer, got, tt.want)
+			}
+		})
+	}
+}
 
-// synth synthesizes the stack once per test binary, with cdk-nag applied.
-func synth(t *testing.T) {
-	t.Helper()
-	synthOnce.Do(func() {
-		for _, fn := range append(routes.Functions(), routes.DefaultFunction) {
-			if _, err := os.Stat(filepath.Join("..", ".build", fn, "bootstrap")); err != nil {
-				t.Fatalf("missing ../.build/%s/bootstrap: run `make build` first", fn)
+func TestResources(t *testing.T) {
+	s := testStack(t)
+	keySchema := func(pk, sk string) []any {
+		return []any{
+			map[string]any{"AttributeName": pk, "KeyType": "HASH"},
+			map[string]any{"AttributeName": sk, "KeyType": "RANGE"},
+		}
+	}
+	tbl := routes.Table
+	attrs := []any{
+		map[string]any{"AttributeName": tbl.PartitionKey, "AttributeType": "S"},
+		map[string]any{"AttributeName": tbl.SortKey, "AttributeType": "S"},
+	}
+	var gsis []any
+	for _, g := range tbl.GSIs {
+		attrs = append(attrs,
+			map[string]any{"AttributeName": g.PartitionKey, "AttributeType": "S"},
+			map[string]any{"AttributeName": g.SortKey, "AttributeType": "S"})
+		gsis = append(gsis, map[string]any{
+			"IndexName":  g.Name,
+			"KeySchema":  keySchema(g.PartitionKey, g.SortKey),
+			"Projection": map[string]any{"ProjectionType": "ALL"},
+		})
+	}
+	tests := []struct {
+		name  string
+		typ   string
+		count int
+		want  map[string]any // matched objectLike against the whole resource
+	}{
+		{"table", "AWS::DynamoDB::Table", 1, map[string]any{
+			"DeletionPolicy":      "Retain",
+			"UpdateReplacePolicy": "Retain",
+			"Properties": map[string]any{
+				"BillingMode":                      "PAY_PER_REQUEST",
+				"DeletionProtectionEnabled":        true,
+				"PointInTimeRecoverySpecification": map[string]any{"PointInTimeRecoveryEnabled": true},
+				"TimeToLiveSpecification":          map[string]any{"AttributeName": tbl.TTLAttribute, "Enabled": true},
+				"KeySchema":                        keySchema(tbl.PartitionKey, tbl.SortKey),
+				"AttributeDefinitions":             assertions.Match_ArrayWith(&attrs),
+				"GlobalSecondaryIndexes":           gsis,
+				"SSESpecification": map[string]any{
+					"SSEEnabled":     true,
+					"SSEType":        "KMS",
+					"KMSMasterKeyId": assertions.Match_AnyValue(),
+				},
+			},
+		}},
+		{"secrets key", "AWS::KMS::Key", 1, map[string]any{
+			"DeletionPolicy": "Retain",
+			"Properties":     map[string]any{"EnableKeyRotation": true},
+		}},
+		{"HTTP API", "AWS::ApiGatewayV2::Api", 1, map[string]any{
+			"Properties": map[string]any{"ProtocolType": "HTTP"},
+		}},
+		{"default stage: throttled, access-logged", "AWS::ApiGatewayV2::Stage", 1, map[string]any{
+			"Properties": map[string]any{
+				"StageName":  "$default",
+				"AutoDeploy": true,
+				"DefaultRouteSettings": map[string]any{
+					"ThrottlingRateLimit":  spec.RateLimit,
+					"ThrottlingBurstLimit": spec.BurstLimit,
+				},
+				"AccessLogSettings": map[string]any{
+					"DestinationArn": assertions.Match_AnyValue(),
+					"Format":         spec.AccessLogFormat,
+				},
+			},
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s.template.ResourceCountIs(jsii.String(tt.typ), jsii.Number(tt.count))
+			s.template.HasResource(jsii.String(tt.typ), tt.want)
+		})
+	}
+	t.Run("table encrypted with the secrets key", func(t *testing.T) {
+		for _, table := range s.ofType("AWS::DynamoDB::Table") {
+			sse := table.Properties["SSESpecification"].(map[string]any)
+			if id := ref(sse["KMSMasterKeyId"]); s.resources[id].Type != "AWS::KMS::Key" {
+				t.Errorf("KMSMasterKeyId = %v, want the secrets key", sse["KMSMasterKeyId"])
 			}
 		}
-		app := awscdk.NewApp(nil)
-		stack = NewBatchplaneStack(app, "Batchplane-test", &BatchplaneStackProps{
-			StackProps: awscdk.StackProps{Env: &awscdk.Environment{Region: jsii.String("us-east-1")}},
-			Customer:   "test",
-		})
-		awscdk.Aspects_Of(app).Add(cdknag.NewAwsSolutionsChecks(&cdknag.NagPackProps{Verbose: jsii.Bool(true)}), nil)
-		tmpl = assertions.Template_FromStack(stack, nil)
-		b, _ := json.Marshal(tmpl.ToJSON())
-		_ = json.Unmarshal(b, &tmplJSON)
 	})
-	if tmpl == nil {
-		t.Fatal("synthesis failed")
-	}
-}
-
-func resources(t *testing.T, typ string) map[string]map[string]any {
-	t.Helper()
-	out := map[string]map[string]any{}
-	for id, r := range tmplJSON["Resources"].(map[string]any) {
-		m := r.(map[string]any)
-		if m["Type"] == typ {
-			props, _ := m["Properties"].(map[string]any)
-			out[id] = props
+	t.Run("log retention", func(t *testing.T) {
+		for id, lg := range s.ofType("AWS::Logs::LogGroup") {
+			want := spec.LogRetentionDays
+			if strings.Contains(id, "AccessLogs") {
+				want = spec.AccessLogRetentionDays
+			} else if strings.Contains(id, "StateMachine") {
+				continue // the run workflow's own choice
+			}
+			if got := lg.Properties["RetentionInDays"]; got != float64(want) {
+				t.Errorf("%s: RetentionInDays %v, want %d", id, got, want)
+			}
 		}
-	}
-	return out
-}
-
-func TestTable(t *testing.T) {
-	synth(t)
-	tmpl.ResourceCountIs(jsii.String("AWS::DynamoDB::Table"), jsii.Number(1))
-	tmpl.HasResource(jsii.String("AWS::DynamoDB::Table"), map[string]any{
-		"DeletionPolicy": "Retain",
-		"Properties": map[string]any{
-			"BillingMode":                      "PAY_PER_REQUEST",
-			"DeletionProtectionEnabled":        true,
-			"PointInTimeRecoverySpecification": map[string]any{"PointInTimeRecoveryEnabled": true},
-			"TimeToLiveSpecification":          map[string]any{"AttributeName": routes.Table.TTLAttribute, "Enabled": true},
-			"KeySchema": []any{
-				map[string]any{"AttributeName": "PK", "KeyType": "HASH"},
-				map[string]any{"AttributeName": "SK", "KeyType": "RANGE"},
-			},
-			"SSESpecification": map[string]any{"SSEEnabled": true, "SSEType": "KMS"},
-		},
 	})
-	for _, g := range routes.Table.GSIs {
-		tmpl.HasResourceProperties(jsii.String("AWS::DynamoDB::Table"), map[string]any{
-			"GlobalSecondaryIndexes": assertions.Match_ArrayWith(&[]any{assertions.Match_ObjectLike(&map[string]any{
-				"IndexName":  g.Name,
-				"Projection": map[string]any{"ProjectionType": "ALL"},
-			})}),
-		})
-	}
-	tmpl.HasResourceProperties(jsii.String("AWS::KMS::Key"), map[string]any{"EnableKeyRotation": true})
+	t.Run("API URL output", func(t *testing.T) {
+		if s.outputs["ApiUrl"] == nil {
+			t.Errorf("no ApiUrl output; outputs: %v", s.outputs)
+		}
+	})
 }
 
 func TestFunctions(t *testing.T) {
-	synth(t)
-	fns := resources(t, "AWS::Lambda::Function")
-	if want := len(routes.Functions()) + 1 + len(routes.Workers); len(fns) != want {
-		t.Fatalf("%d functions, want %d", len(fns), want)
+	s := testStack(t)
+	if got, want := len(s.ofType("AWS::Lambda::Function")), len(spec.DeployedFunctions()); got != want {
+		t.Errorf("%d Lambda functions, want %d (%v)", got, want, spec.DeployedFunctions())
 	}
-	for id, p := range fns {
-		if p["Runtime"] != "provided.al2023" || p["Handler"] != "bootstrap" || p["MemorySize"] != float64(256) {
-			t.Errorf("%s: runtime %v handler %v memory %v", id, p["Runtime"], p["Handler"], p["MemorySize"])
-		}
-		if a, _ := p["Architectures"].([]any); len(a) != 1 || a[0] != "arm64" {
-			t.Errorf("%s: architectures %v", id, p["Architectures"])
-		}
-		if _, named := p["FunctionName"]; named {
-			t.Errorf("%s: fixed function name (a second customer's stack would clash)", id)
-		}
-		env := p["Environment"].(map[string]any)["Variables"].(map[string]any)
-		for _, k := range []string{routes.EnvTable, routes.EnvKMSKey, routes.EnvRegion} {
-			if env[k] == nil {
-				t.Errorf("%s: no %s", id, k)
+	for _, name := range spec.DeployedFunctions() {
+		t.Run(name, func(t *testing.T) {
+			id, fn := s.function(t, name)
+			p := fn.Properties
+			for prop, want := range map[string]any{
+				"Runtime":       spec.Runtime,
+				"Handler":       spec.Handler,
+				"Architectures": []any{"arm64"},
+				"MemorySize":    spec.MemoryMB,
+				"Timeout":       spec.TimeoutSeconds,
+				"TracingConfig": map[string]any{"Mode": "Active"},
+			} {
+				if got := jsonString(p[prop]); got != jsonString(want) {
+					t.Errorf("%s: %s = %s, want %s", id, prop, got, jsonString(want))
+				}
 			}
-		}
-		if p["TracingConfig"].(map[string]any)["Mode"] != "Active" {
-			t.Errorf("%s: tracing off", id)
-		}
+			if _, named := p["FunctionName"]; named {
+				t.Errorf("%s: fixed FunctionName (a second customer's stack would clash)", id)
+			}
+			if s3 := p["Code"].(map[string]any)["S3Key"]; !strings.HasSuffix(s3.(string), ".zip") {
+				t.Errorf("%s: code %v is not a zip asset", id, p["Code"])
+			}
+			env := p["Environment"].(map[string]any)["Variables"].(map[string]any)
+			if id := ref(env[routes.EnvTable]); s.resources[id].Type != "AWS::DynamoDB::Table" {
+				t.Errorf("%s = %v, want the table", routes.EnvTable, env[routes.EnvTable])
+			}
+			if id := ref(env[routes.EnvKMSKey]); s.resources[id].Type != "AWS::KMS::Key" {
+				t.Errorf("%s = %v, want the secrets key", routes.EnvKMSKey, env[routes.EnvKMSKey])
+			}
+			if got := env[routes.EnvRegion]; got != "us-east-1" {
+				t.Errorf("%s = %v, want us-east-1", routes.EnvRegion, got)
+			}
+			if lc, _ := p["LoggingConfig"].(map[string]any); s.resources[ref(lc["LogGroup"])].Type != "AWS::Logs::LogGroup" {
+				t.Errorf("%s: LoggingConfig %v, want its own log group", id, p["LoggingConfig"])
+			}
+		})
 	}
 }
 
+// TestLeastPrivilege checks the IAM the stack creates: roles without
+// managed policies, no action wildcards beyond what grants produce, data
+// access only to this stack's table and key, no fixed physical names.
 func TestLeastPrivilege(t *testing.T) {
-	synth(t)
-	b, _ := json.Marshal(tmplJSON)
-	if strings.Contains(string(b), "FullAccess") {
-		t.Error("a managed *FullAccess policy is attached")
+	s := testStack(t)
+	for id, r := range s.ofType("AWS::IAM::Role") {
+		if r.Properties["ManagedPolicyArns"] != nil {
+			t.Errorf("%s: managed policies %v", id, r.Properties["ManagedPolicyArns"])
+		}
 	}
-	for id, p := range resources(t, "AWS::IAM::Policy") {
-		doc := p["PolicyDocument"].(map[string]any)
-		for _, st := range doc["Statement"].([]any) {
-			s := st.(map[string]any)
-			acts, ok := s["Action"].([]any)
-			if !ok {
-				acts = []any{s["Action"]}
-			}
-			for _, a := range acts {
-				if a == "*" || strings.HasSuffix(a.(string), ":*") {
-					t.Errorf("%s: action %v", id, a)
+	if doc := jsonString(s.resources); strings.Contains(doc, "FullAccess") {
+		t.Error("the template names a *FullAccess policy")
+	}
+	for id, p := range s.ofType("AWS::IAM::Policy") {
+		for _, st := range asList(p.Properties["PolicyDocument"].(map[string]any)["Statement"]) {
+			st := st.(map[string]any)
+			for _, a := range asList(st["Action"]) {
+				a := a.(string)
+				if a == "*" || strings.HasSuffix(a, ":*") {
+					t.Errorf("%s: action %q", id, a)
+				}
+				service := a[:strings.Index(a, ":")]
+				if service != "dynamodb" && service != "kms" {
+					continue
+				}
+				for _, res := range asList(st["Resource"]) {
+					if res == "*" {
+						t.Errorf("%s: %s on *", id, a)
+					}
+					if target := s.resources[ref(res)].Type; target != "" && target != "AWS::DynamoDB::Table" && target != "AWS::KMS::Key" {
+						t.Errorf("%s: %s on %s", id, a, target)
+					}
 				}
 			}
 		}
 	}
-	for id, r := range resources(t, "AWS::IAM::Role") {
-		if r["ManagedPolicyArns"] != nil {
-			t.Errorf("%s: managed policies %v", id, r["ManagedPolicyArns"])
+	// Physical names that must be unique in an account and region.
+	named := map[string]string{
+		"AWS::DynamoDB::Table":             "TableName",
+		"AWS::Lambda::Function":            "FunctionName",
+		"AWS::IAM::Role":                   "RoleName",
+		"AWS::Logs::LogGroup":              "LogGroupName",
+		"AWS::SQS::Queue":                  "QueueName",
+		"AWS::StepFunctions::StateMachine": "StateMachineName",
+		"AWS::Events::Rule":                "Name",
+		"AWS::KMS::Alias":                  "AliasName",
+	}
+	for id, r := range s.resources {
+		if prop, ok := named[r.Type]; ok && r.Properties[prop] != nil {
+			t.Errorf("%s: fixed %s (a second customer's stack in the account would clash)", id, prop)
 		}
 	}
 }
 
-func TestAPIAccessLogsAndThrottling(t *testing.T) {
-	synth(t)
-	tmpl.HasResourceProperties(jsii.String("AWS::ApiGatewayV2::Stage"), map[string]any{
-		"AccessLogSettings":    assertions.Match_ObjectLike(&map[string]any{"Format": assertions.Match_StringLikeRegexp(jsii.String("requestId"))}),
-		"DefaultRouteSettings": map[string]any{"ThrottlingBurstLimit": 200, "ThrottlingRateLimit": 100},
-	})
-}
-
-func TestCdkNagAwsSolutions(t *testing.T) {
-	synth(t)
-	a := assertions.Annotations_FromStack(stack)
-	errs := a.FindError(jsii.String("*"), assertions.Match_StringLikeRegexp(jsii.String("AwsSolutions-.*")))
-	warns := a.FindWarning(jsii.String("*"), assertions.Match_StringLikeRegexp(jsii.String("AwsSolutions-.*")))
-	for _, m := range append(*errs, *warns...) {
-		t.Errorf("cdk-nag: %s: %v", *m.Id, m.Entry.Data)
-	}
-}
-
-// routeKeys expands the route table as API Gateway sees it.
-func tableRouteKeys() []string {
-	keys := []string{"$default"}
+// TestRoutes checks every route key of the table, each casing, and
+// $default, and that each is integrated with its own function.
+func TestRoutes(t *testing.T) {
+	s := testStack(t)
+	want := map[string]string{spec.DefaultRouteKey: routes.DefaultFunction}
 	for _, r := range routes.Deployed() {
 		for _, p := range r.Paths() {
-			keys = append(keys, r.Method+" "+p)
+			want[spec.RouteKey(r.Method, p)] = r.Function
 		}
 	}
-	sort.Strings(keys)
-	return keys
+	got := map[string]resource{}
+	for _, r := range s.ofType("AWS::ApiGatewayV2::Route") {
+		got[r.Properties["RouteKey"].(string)] = r
+	}
+	for key, fn := range want {
+		t.Run(key, func(t *testing.T) {
+			r, ok := got[key]
+			if !ok {
+				t.Fatal("no route")
+			}
+			if r.Properties["AuthorizationType"] != nil && r.Properties["AuthorizationType"] != "NONE" {
+				t.Errorf("authorization %v: auth is the function's", r.Properties["AuthorizationType"])
+			}
+			// Target is {"Fn::Join": ["", ["integrations/", {"Ref": integration}]]}.
+			parts := r.Properties["Target"].(map[string]any)["Fn::Join"].([]any)[1].([]any)
+			integ := s.resources[ref(parts[1])]
+			if integ.Type != "AWS::ApiGatewayV2::Integration" {
+				t.Fatalf("target %v is not an integration", r.Properties["Target"])
+			}
+			if got := integ.Properties["PayloadFormatVersion"]; got != "2.0" {
+				t.Errorf("payload format %v, want 2.0", got)
+			}
+			fnID, _ := s.function(t, fn)
+			if got := ref(integ.Properties["IntegrationUri"]); got != fnID {
+				t.Errorf("integrated with %s, want %s (%s)", got, fnID, fn)
+			}
+		})
+	}
+	if len(got) != len(want) {
+		t.Errorf("%d routes, want %d", len(got), len(want))
+	}
 }
 
-func diff(a, b []string) (onlyA, onlyB []string) {
-	in := func(s []string) map[string]bool {
-		m := map[string]bool{}
-		for _, v := range s {
-			m[v] = true
-		}
-		return m
+// TestCdkNag fails on any AwsSolutions finding left unsuppressed.
+func TestCdkNag(t *testing.T) {
+	s := testStack(t)
+	a := assertions.Annotations_FromStack(s.stack)
+	rule := assertions.Match_StringLikeRegexp(jsii.String("AwsSolutions-.*"))
+	for _, m := range *a.FindError(jsii.String("*"), rule) {
+		t.Errorf("cdk-nag error at %s: %v", *m.Id, m.Entry.Data)
 	}
-	ma, mb := in(a), in(b)
-	for _, v := range a {
-		if !mb[v] {
-			onlyA = append(onlyA, v)
-		}
-	}
-	for _, v := range b {
-		if !ma[v] {
-			onlyB = append(onlyB, v)
-		}
-	}
-	return onlyA, onlyB
-}
-
-func TestRunWorkflow(t *testing.T) {
-	synth(t)
-	sms := resources(t, "AWS::StepFunctions::StateMachine")
-	if len(sms) != 1 {
-		t.Fatalf("%d state machines", len(sms))
-	}
-	for _, p := range sms {
-		if p["TracingConfiguration"].(map[string]any)["Enabled"] != true {
-			t.Error("state machine tracing off")
-		}
-		subs, _ := p["DefinitionSubstitutions"].(map[string]any)
-		for _, w := range routes.Workers {
-			if w.Task != "" && subs[w.Task+"FunctionArn"] == nil {
-				t.Errorf("no substitution for %s", w.Task)
-			}
-		}
-	}
-	rules := resources(t, "AWS::Events::Rule")
-	if len(rules) != 2 {
-		t.Fatalf("%d rules, want 2 (EC2 events, sweep)", len(rules))
-	}
-	for id, r := range rules {
-		for _, tg := range r["Targets"].([]any) {
-			m := tg.(map[string]any)
-			if m["DeadLetterConfig"] == nil || m["RetryPolicy"] == nil {
-				t.Errorf("rule %s target without retry policy or dead-letter queue", id)
-			}
-		}
+	for _, m := range *a.FindWarning(jsii.String("*"), rule) {
+		t.Errorf("cdk-nag warning at %s: %v", *m.Id, m.Entry.Data)
 	}
 }

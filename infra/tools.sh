@@ -1,13 +1,24 @@
 #!/usr/bin/env bash
-# Installs the npm CLIs the tests use into <repo>/.tools (git-ignored), once:
-# the AWS CDK CLI (cdk synth) and asl-validator (the run state machine).
+# Installs the npm CLIs the infra checks use into <repo>/.tools (git-ignored),
+# only when missing: the AWS CDK CLI (cdk synth; the CLI is versioned apart
+# from aws-cdk-lib and reads every older cloud-assembly schema) and
+# asl-validator (the run state machine).
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 tools="$root/.tools"
-want_cdk="2.1148.1"
-want_asl="4.0.0"
-have() { [ -f "$tools/node_modules/$1/package.json" ] && grep -q "\"version\": \"$2\"" "$tools/node_modules/$1/package.json"; }
-if have aws-cdk "$want_cdk" && have asl-validator "$want_asl"; then exit 0; fi
+want=(aws-cdk@2.1148.1 asl-validator@4.0.0)
+
+missing=()
+for pkg in "${want[@]}"; do
+  name="${pkg%@*}" version="${pkg##*@}"
+  manifest="$tools/node_modules/$name/package.json"
+  if ! { [ -f "$manifest" ] && node -e 'process.exit(require(process.argv[1]).version === process.argv[2] ? 0 : 1)' "$manifest" "$version"; }; then
+    missing+=("$pkg")
+  fi
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
 mkdir -p "$tools"
-[ -f "$tools/package.json" ] || echo '{"name":"batchplane-tools","private":true}' > "$tools/package.json"
-npm install --no-audit --no-fund --loglevel=error --prefix "$tools" "aws-cdk@$want_cdk" "asl-validator@$want_asl"
+[ -f "$tools/package.json" ] || echo '{"name":"batchplane-tools","private":true}' >"$tools/package.json"
+echo "tools.sh: installing ${missing[*]} into $tools"
+npm install --no-audit --no-fund --loglevel=error --save-exact --prefix "$tools" "${missing[@]}"

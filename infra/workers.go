@@ -30,6 +30,7 @@ func newRunWorkflow(stack awscdk.Stack, buildDir string, table awsdynamodb.Table
 	for _, w := range routes.Workers {
 		fn := newFunction(stack, w.Function, buildDir, table, key)
 		fn.Role().AddToPrincipalPolicy(ec2Policy())
+		suppressAssumeCustomerRoles(fn.Role())
 		workers[w.Function] = fn
 		if w.Task != "" {
 			subs[w.Task+"FunctionArn"] = fn.FunctionArn()
@@ -63,9 +64,11 @@ func newRunWorkflow(stack awscdk.Stack, buildDir string, table awsdynamodb.Table
 		fn.AddToRolePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 			Actions: jsii.Strings("states:SendTaskSuccess"), Resources: jsii.Strings("*"),
 		}))
+		suppressTaskToken(fn.Role())
 	}
 	for _, name := range []string{routes.FnApps, routes.FnRuns, routes.DefaultFunction} {
 		httpFns[name].Role().AddToPrincipalPolicy(ec2Policy())
+		suppressAssumeCustomerRoles(httpFns[name].Role())
 	}
 	dlq := awssqs.NewQueue(stack, jsii.String("EventsDeadLetters"), &awssqs.QueueProps{
 		Encryption:      awssqs.QueueEncryption_KMS_MANAGED,

@@ -3,6 +3,6 @@
 // desired state.
 package main
 
-import "github.com/batchplane/batchplane/shared/app"
+import "github.com/batchplane/batchplane/shared/app/cloudapp"
 
-func main() { app.StartEvents() }
+func main() { cloudapp.StartEvents() }

@@ -3,8 +3,8 @@
 package main
 
 import (
-	"github.com/batchplane/batchplane/shared/app"
+	"github.com/batchplane/batchplane/shared/app/cloudapp"
 	"github.com/batchplane/batchplane/shared/routes"
 )
 
-func main() { app.StartLambda(routes.FnRuns) }
+func main() { cloudapp.StartLambda(routes.FnRuns) }

@@ -2,6 +2,6 @@
 // reconciles every active run, repairing runs whose events were lost.
 package main
 
-import "github.com/batchplane/batchplane/shared/app"
+import "github.com/batchplane/batchplane/shared/app/cloudapp"
 
-func main() { app.StartSweep() }
+func main() { cloudapp.StartSweep() }

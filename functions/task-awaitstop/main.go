@@ -2,6 +2,6 @@
 // (infra/statemachines/run.asl.json, ${AwaitStopFunctionArn}).
 package main
 
-import "github.com/batchplane/batchplane/shared/app"
+import "github.com/batchplane/batchplane/shared/app/cloudapp"
 
-func main() { app.StartTask("awaitstop") }
+func main() { cloudapp.StartTask("awaitstop") }

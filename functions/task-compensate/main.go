@@ -2,6 +2,6 @@
 // (infra/statemachines/run.asl.json, ${CompensateFunctionArn}).
 package main
 
-import "github.com/batchplane/batchplane/shared/app"
+import "github.com/batchplane/batchplane/shared/app/cloudapp"
 
-func main() { app.StartTask("compensate") }
+func main() { cloudapp.StartTask("compensate") }

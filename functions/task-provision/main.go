@@ -2,6 +2,6 @@
 // (infra/statemachines/run.asl.json, ${ProvisionFunctionArn}).
 package main
 
-import "github.com/batchplane/batchplane/shared/app"
+import "github.com/batchplane/batchplane/shared/app/cloudapp"
 
-func main() { app.StartTask("provision") }
+func main() { cloudapp.StartTask("provision") }

@@ -64,11 +64,12 @@ func Build(ctx context.Context, c Config) (*Service, error) {
 		return nil, errors.New("app: DB, Table, Region and Sealer are required")
 	}
 	st := store.New(c.DB, c.Table, store.Tokens{})
-	key, err := st.TokenKey(ctx, c.Sealer)
-	if err != nil {
-		return nil, fmt.Errorf("app: %w", err)
-	}
-	st.Tokens = store.NewTokens(key)
+	// The token key is read (and opened) on first use, not at start-up.
+	st.Tokens = store.NewLazyTokens(func() ([]byte, error) {
+		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+		defer cancel()
+		return st.TokenKey(ctx, c.Sealer)
+	})
 	ids := identity.NewService(st, c.Sealer)
 	accs := accounts.NewService(st, st)
 	var groups cloud.AutoScaling
@@ -107,10 +108,12 @@ const EnvSealerKeyFile = "BP_SEALER_KEY_FILE"
 // FromEnv builds the service inside a Lambda: table, KMS key and region from
 // the environment (routes.Env*), AWS config loaded once.
 func FromEnv(ctx context.Context, function string) (*Service, error) {
-	return fromEnv(ctx, function, nil)
+	return FromEnvWith(ctx, function, nil)
 }
 
-func fromEnv(ctx context.Context, function string, more func(*Config)) (*Service, error) {
+// FromEnvWith is FromEnv with more configuration (package cloudapp adds
+// customers' AWS and Step Functions).
+func FromEnvWith(ctx context.Context, function string, more func(*Config)) (*Service, error) {
 	table, keyID, region := os.Getenv(routes.EnvTable), os.Getenv(routes.EnvKMSKey), os.Getenv(routes.EnvRegion)
 	keyFile := os.Getenv(EnvSealerKeyFile)
 	if table == "" || (keyID == "" && keyFile == "") {
@@ -151,11 +154,16 @@ func fromEnv(ctx context.Context, function string, more func(*Config)) (*Service
 // function names the routes it serves (routes.Fn*); routes.DefaultFunction
 // serves them all.
 func StartLambda(function string) {
+	StartLambdaWith(function, FromEnv)
+}
+
+// StartLambdaWith is StartLambda with another way to build the service.
+func StartLambdaWith(function string, build func(ctx context.Context, function string) (*Service, error)) {
 	slog.SetDefault(slog.New(slog.NewJSONHandler(os.Stderr, nil)))
 	if function == routes.DefaultFunction {
 		function = ""
 	}
-	svc, err := fromEnvWithCloud(context.Background(), function)
+	svc, err := build(context.Background(), function)
 	if err != nil {
 		slog.Error("start-up failed", "err", err)
 		os.Exit(1)

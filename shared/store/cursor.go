@@ -5,7 +5,9 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
+	"fmt"
 	"strings"
+	"sync"
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
@@ -17,14 +19,45 @@ import (
 // scope), so an edited token, or one from another listing, is rejected
 // instead of starting a query somewhere else.
 type Tokens struct {
-	key []byte
+	key  []byte
+	lazy *lazyKey
+}
+
+type lazyKey struct {
+	mu   sync.Mutex
+	load func() ([]byte, error)
+	key  []byte
 }
 
 // NewTokens returns Tokens that sign with key (at least 32 bytes).
 func NewTokens(key []byte) Tokens { return Tokens{key: append([]byte(nil), key...)} }
 
+// NewLazyTokens returns Tokens whose key is loaded on first use (so a
+// Lambda's cold start does not wait for it); a failed load is retried.
+func NewLazyTokens(load func() ([]byte, error)) Tokens { return Tokens{lazy: &lazyKey{load: load}} }
+
+func (t Tokens) signingKey() ([]byte, error) {
+	if t.lazy == nil {
+		return t.key, nil
+	}
+	t.lazy.mu.Lock()
+	defer t.lazy.mu.Unlock()
+	if t.lazy.key == nil {
+		k, err := t.lazy.load()
+		if err != nil {
+			return nil, fmt.Errorf("continuation token key: %w", err)
+		}
+		t.lazy.key = k
+	}
+	return t.lazy.key, nil
+}
+
 func (t Tokens) mac(scope string, payload []byte) []byte {
-	m := hmac.New(sha256.New, t.key)
+	key, err := t.signingKey()
+	if err != nil {
+		return nil
+	}
+	m := hmac.New(sha256.New, key)
 	m.Write([]byte(scope))
 	m.Write([]byte{0})
 	m.Write(payload)
@@ -48,6 +81,9 @@ func (t Tokens) Encode(scope string, lek map[string]types.AttributeValue) (strin
 	if err != nil {
 		return "", err
 	}
+	if _, err := t.signingKey(); err != nil {
+		return "", err
+	}
 	enc := base64.RawURLEncoding
 	return enc.EncodeToString(payload) + "." + enc.EncodeToString(t.mac(scope, payload)), nil
 }
@@ -61,6 +97,9 @@ func (t Tokens) Decode(scope, token string) (map[string]types.AttributeValue, er
 	}
 	if len(token) > 2048 {
 		return nil, errBadToken
+	}
+	if _, err := t.signingKey(); err != nil {
+		return nil, err
 	}
 	p, m, ok := strings.Cut(token, ".")
 	if !ok {

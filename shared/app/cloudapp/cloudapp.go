@@ -1,4 +1,9 @@
-package app
+// Package cloudapp starts the functions that reach customers' AWS accounts
+// and the run state machine: the apps, runs and $default HTTP functions,
+// the state machine tasks, the EC2 events handler and the safety sweep.
+// It is apart from package app so the other functions' binaries do not
+// link the EC2, Auto Scaling, CloudWatch and Step Functions clients.
+package cloudapp
 
 import (
 	"context"
@@ -12,6 +17,7 @@ import (
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
 
+	"github.com/batchplane/batchplane/shared/app"
 	cloudaws "github.com/batchplane/batchplane/shared/cloud/aws"
 	"github.com/batchplane/batchplane/shared/prices"
 	"github.com/batchplane/batchplane/shared/routes"
@@ -20,19 +26,25 @@ import (
 	"github.com/batchplane/batchplane/shared/workflow/stepfunctions"
 )
 
-// fromEnvWithCloud builds the service for a Lambda with customers' AWS
+// FromEnv builds the service for a Lambda with customers' AWS
 // (cloud/aws), the price catalog and Step Functions executions.
-func fromEnvWithCloud(ctx context.Context, function string) (*Service, error) {
-	cfg, err := LoadAWSConfig(ctx)
+func FromEnv(ctx context.Context, function string) (*app.Service, error) {
+	cfg, err := app.LoadAWSConfig(ctx)
 	if err != nil {
 		return nil, err
 	}
-	return fromEnv(ctx, function, func(c *Config) {
+	return app.FromEnvWith(ctx, function, func(c *app.Config) {
 		c.Cloud = cloudaws.New(cfg).Cloud()
 		c.Catalog = prices.Catalog{}
 		// Resume (SendTaskSuccess) needs no ARN: the wait task has none.
 		c.Executions = &stepfunctions.Executions{Client: sfn.NewFromConfig(cfg), StateMachineArn: os.Getenv(routes.EnvStateMachine)}
 	})
+}
+
+// StartLambda is the main of an HTTP function that reaches customers'
+// accounts or runs (apps, runs, $default).
+func StartLambda(function string) {
+	app.StartLambdaWith(function, FromEnv)
 }
 
 // StartTask is the whole main of a state machine task function: it decodes
@@ -41,7 +53,7 @@ func fromEnvWithCloud(ctx context.Context, function string) (*Service, error) {
 // (TransientError is retried).
 func StartTask(task string) {
 	slog.SetDefault(slog.New(slog.NewJSONHandler(os.Stderr, nil)))
-	svc, err := fromEnvWithCloud(context.Background(), routes.FnMeta)
+	svc, err := FromEnv(context.Background(), "")
 	if err != nil {
 		slog.Error("start-up failed", "err", err)
 		os.Exit(1)
@@ -55,7 +67,7 @@ func StartTask(task string) {
 }
 
 // TaskHandler is a state machine task's Lambda handler.
-func TaskHandler(svc *Service, task string) (func(context.Context, runs.Input) (runs.Input, error), error) {
+func TaskHandler(svc *app.Service, task string) (func(context.Context, runs.Input) (runs.Input, error), error) {
 	f, ok := svc.Workflow.Tasks()[strings.ToLower(task)]
 	if !ok {
 		return nil, fmt.Errorf("unknown task %q", task)
@@ -64,7 +76,7 @@ func TaskHandler(svc *Service, task string) (func(context.Context, runs.Input) (
 }
 
 // EventsHandler is the EC2 events function's Lambda handler.
-func EventsHandler(svc *Service) func(context.Context, json.RawMessage) error {
+func EventsHandler(svc *app.Service) func(context.Context, json.RawMessage) error {
 	return func(ctx context.Context, raw json.RawMessage) error {
 		ev, ok, err := workflow.ParseEvent(raw)
 		if err != nil || !ok {
@@ -78,7 +90,7 @@ func EventsHandler(svc *Service) func(context.Context, json.RawMessage) error {
 }
 
 // SweepHandler is the safety sweep function's Lambda handler.
-func SweepHandler(svc *Service) func(context.Context, events.CloudWatchEvent) error {
+func SweepHandler(svc *app.Service) func(context.Context, events.CloudWatchEvent) error {
 	return func(ctx context.Context, _ events.CloudWatchEvent) error { return svc.Workflow.Sweep(ctx) }
 }
 
@@ -86,7 +98,7 @@ func SweepHandler(svc *Service) func(context.Context, events.CloudWatchEvent) er
 // Instance State-change Notification, EC2 Spot Instance Interruption Warning).
 func StartEvents() {
 	slog.SetDefault(slog.New(slog.NewJSONHandler(os.Stderr, nil)))
-	svc, err := fromEnvWithCloud(context.Background(), routes.FnMeta)
+	svc, err := FromEnv(context.Background(), "")
 	if err != nil {
 		slog.Error("start-up failed", "err", err)
 		os.Exit(1)
@@ -97,7 +109,7 @@ func StartEvents() {
 // StartSweep is the main of the safety sweep function (EventBridge schedule).
 func StartSweep() {
 	slog.SetDefault(slog.New(slog.NewJSONHandler(os.Stderr, nil)))
-	svc, err := fromEnvWithCloud(context.Background(), routes.FnMeta)
+	svc, err := FromEnv(context.Background(), "")
 	if err != nil {
 		slog.Error("start-up failed", "err", err)
 		os.Exit(1)

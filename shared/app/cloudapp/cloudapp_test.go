@@ -1,4 +1,4 @@
-package app_test
+package cloudapp_test
 
 import (
 	"bytes"
@@ -12,6 +12,7 @@ import (
 	"github.com/aws/aws-lambda-go/lambda"
 
 	"github.com/batchplane/batchplane/shared/app"
+	"github.com/batchplane/batchplane/shared/app/cloudapp"
 	localcloud "github.com/batchplane/batchplane/shared/cloud/local"
 	"github.com/batchplane/batchplane/shared/prices"
 	"github.com/batchplane/batchplane/shared/routes"
@@ -43,22 +44,22 @@ func TestWorkerHandlersThroughLambda(t *testing.T) {
 			t.Fatal(err)
 		}
 		// An instance batchplane did not launch is none of its business.
-		if _, err := lambda.NewHandler(app.EventsHandler(svc)).Invoke(ctx, raw); err != nil {
+		if _, err := lambda.NewHandler(cloudapp.EventsHandler(svc)).Invoke(ctx, raw); err != nil {
 			t.Errorf("%s: %v", name, err)
 		}
 	}
-	if _, err := lambda.NewHandler(app.EventsHandler(svc)).Invoke(ctx, []byte(`{"detail-type": 5}`)); err == nil {
+	if _, err := lambda.NewHandler(cloudapp.EventsHandler(svc)).Invoke(ctx, []byte(`{"detail-type": 5}`)); err == nil {
 		t.Error("a malformed event was accepted")
 	}
 	sweep, _ := os.ReadFile(filepath.Join(root, "events", "scheduler-sweep.json"))
-	if _, err := lambda.NewHandler(app.SweepHandler(svc)).Invoke(ctx, sweep); err != nil {
+	if _, err := lambda.NewHandler(cloudapp.SweepHandler(svc)).Invoke(ctx, sweep); err != nil {
 		t.Errorf("sweep: %v", err)
 	}
 	for _, w := range routes.Workers {
 		if w.Task == "" {
 			continue
 		}
-		h, err := app.TaskHandler(svc, w.Task)
+		h, err := cloudapp.TaskHandler(svc, w.Task)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -67,7 +68,7 @@ func TestWorkerHandlersThroughLambda(t *testing.T) {
 			t.Errorf("%s on a missing run: %v", w.Task, err)
 		}
 	}
-	if _, err := app.TaskHandler(svc, "Nope"); err == nil {
+	if _, err := cloudapp.TaskHandler(svc, "Nope"); err == nil {
 		t.Error("unknown task accepted")
 	}
 	_ = json.Valid
