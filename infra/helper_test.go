@@ -30,7 +30,6 @@ type synthesized struct {
 type resource struct {
 	Type       string         `json:"Type"`
 	Properties map[string]any `json:"Properties"`
-	Deletion   string         `json:"DeletionPolicy"`
 }
 
 var (

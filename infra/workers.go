@@ -88,6 +88,20 @@ func newRunWorkflow(stack awscdk.Stack, buildDir string, table awsdynamodb.Table
 		},
 	})
 	ec2Events.AddTarget(target(workers["events"]))
+	// Customers' EC2 events arrive from their accounts: their rule forwards
+	// them to this account's default bus (docs/operations.md). Only AWS can
+	// emit aws.* sources, so the condition admits genuine EC2 events only,
+	// and the handler ignores instances batchplane did not launch.
+	awsevents.NewCfnEventBusPolicy(stack, jsii.String("AcceptCustomerEc2Events"), &awsevents.CfnEventBusPolicyProps{
+		StatementId: jsii.String(*stack.StackName() + "-customer-ec2-events"), // one per stack: the default bus is the account's
+		Statement: map[string]any{
+			"Effect":    "Allow",
+			"Principal": map[string]any{"AWS": "*"},
+			"Action":    "events:PutEvents",
+			"Resource":  awscdk.Fn_Sub(jsii.String("arn:${AWS::Partition}:events:${AWS::Region}:${AWS::AccountId}:event-bus/default"), nil),
+			"Condition": map[string]any{"StringEquals": map[string]any{"events:source": "aws.ec2"}},
+		},
+	})
 	sweep := awsevents.NewRule(stack, jsii.String("SafetySweep"), &awsevents.RuleProps{
 		Description: jsii.String("Reconciles active runs whose events were lost"),
 		Schedule:    awsevents.Schedule_Rate(awscdk.Duration_Minutes(jsii.Number(10))),

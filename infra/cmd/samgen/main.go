@@ -177,6 +177,20 @@ Resources:
 `)
 		}
 	}
+	// Customers' EC2 events reach this account's default bus through their
+	// own forwarding rule; only AWS can emit aws.* sources.
+	w(`
+  AcceptCustomerEc2Events:
+    Type: AWS::Events::EventBusPolicy
+    Properties:
+      StatementId: !Sub "${AWS::StackName}-customer-ec2-events"
+      Statement:
+        Effect: Allow
+        Principal: { AWS: "*" }
+        Action: events:PutEvents
+        Resource: !Sub "arn:${AWS::Partition}:events:${AWS::Region}:${AWS::AccountId}:event-bus/default"
+        Condition: { StringEquals: { events:source: aws.ec2 } }
+`)
 	w(`
   RunStateMachineLogs:
     Type: AWS::Logs::LogGroup
