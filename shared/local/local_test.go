@@ -488,3 +488,37 @@ func TestSweepRepairsLostEventsAndUnhealthyInstances(t *testing.T) {
 		return h.must(200, "GET", "/api/Runs/"+run, nil)["Data"].(map[string]any)["Status"] == "Completed"
 	})
 }
+
+// TestAMIScalingPolicies: a busy AMI job with a ScaleUp policy grows by
+// ScaleFactor on the next reconcile, up to MaxInstanceCount.
+func TestAMIScalingPolicies(t *testing.T) {
+	db := storetest.Client(t)
+	h := start(t, wire(t, storetest.NewTable(t, db), ""), nil)
+	defer h.close()
+	acc := h.must(201, "POST", "/api/accounts/CloudFrontAWS", map[string]any{"Name": "local", "BaseRegion": "us-east-1",
+		"RoleArn": "arn:aws:iam::123456789012:role/batchplane"})["Data"].(map[string]any)["Id"].(string)
+	job := h.must(201, "POST", "/api/v2/apps/Ami/Add", map[string]any{"AccountId": acc, "Name": "scaling", "AmiId": "ami-0123456789abcdef0",
+		"InstanceType": "t3.micro", "DesiredInstanceCount": 1, "MinInstanceCount": 1, "MaxInstanceCount": 2,
+		"LaunchScript": "while :; do :; done",
+		"ScalingPolicies": []map[string]any{{"ScaleType": "ScaleUp", "MetricName": "CPUUtilization", "Namespace": "AWS/EC2",
+			"MetricStatisticType": "Average", "Period": 60, "EvaluationPeriods": 1, "ScaleAt": 30, "ScaleFactor": 1}}})["Job"].(map[string]any)["Id"].(string)
+	reqID := h.must(202, "POST", "/api/v2/apps/Ami/"+job+"/execute", nil)["RunRequestId"].(string)
+	run := h.must(200, "GET", "/api/runs/Check/"+reqID, nil)["Data"].(string)
+	eventually(t, "1 instance", func() bool { s, o := running(h.instances(run)); return s+o == 1 })
+	time.Sleep(time.Second)
+	for range 3 { // the third and later reconciles stay at the maximum
+		if err := h.rt.Service.Workflow.Reconcile(context.Background(), run); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if s, o := running(h.instances(run)); s+o != 2 {
+		t.Fatalf("%d instances after scaling up, want 2 (MaxInstanceCount)", s+o)
+	}
+	if !strings.Contains(h.logs(run), "scaling up from 1 to 2 instances") {
+		t.Fatalf("log:\n%s", h.logs(run))
+	}
+	h.must(200, "PUT", "/api/runs/"+run, nil)
+	eventually(t, "completed", func() bool {
+		return h.must(200, "GET", "/api/Runs/"+run, nil)["Data"].(map[string]any)["Status"] == "Completed"
+	})
+}
