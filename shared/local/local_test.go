@@ -468,11 +468,12 @@ func TestSweepRepairsLostEventsAndUnhealthyInstances(t *testing.T) {
 	if err := h.rt.Service.Workflow.Sweep(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	list := h.instances(run)
-	s, o := running(list)
-	if len(list) != 5 || s != 2 || o < 1 {
-		t.Fatalf("after sweep: %d instances, %d spot %d on-demand running", len(list), s, o)
-	}
+	// Replacements start pending; their state-change events follow.
+	eventually(t, "2 spot + 1 on-demand after the sweep", func() bool {
+		list := h.instances(run)
+		s, o := running(list)
+		return len(list) == 5 && s == 2 && o == 1
+	})
 	logs := h.logs(run)
 	for _, want := range []string{"Instance " + spot + " was lost", "Instance " + od + " is unhealthy"} {
 		if !strings.Contains(logs, want) {

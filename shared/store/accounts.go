@@ -5,11 +5,9 @@ import (
 	"fmt"
 	"slices"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/batchplane/batchplane/shared/accounts"
@@ -94,21 +92,7 @@ func (s *Store) GetAccount(ctx context.Context, id string) (accounts.Account, er
 
 // ListAccounts implements accounts.Store.
 func (s *Store) ListAccounts(ctx context.Context, teams []string, p identity.Page) ([]accounts.Account, string, error) {
-	f, n, v := teamFilter("Teams", teams)
-	items, next, err := s.queryPage(ctx, query{index: "GSI1", pkName: "GSI1PK", pk: gsiAccounts, forward: true,
-		filter: f, names: n, values: v, scope: "accounts:" + strings.Join(teams, ","), token: p.Token, limit: p.Limit})
-	if err != nil {
-		return nil, "", err
-	}
-	var its []accountItem
-	if err := attributevalue.UnmarshalListOfMaps(items, &its); err != nil {
-		return nil, "", fmt.Errorf("decode accounts: %w", err)
-	}
-	out := make([]accounts.Account, len(its))
-	for i, it := range its {
-		out[i] = it.account()
-	}
-	return out, next, nil
+	return listPage(ctx, s, teamQuery(gsiAccounts, "accounts", teams, p), "accounts", accountItem.account)
 }
 
 // UpdateAccount implements accounts.Store; team references move with it.

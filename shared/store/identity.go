@@ -350,21 +350,7 @@ func (s *Store) GetUserByName(ctx context.Context, userName string) (identity.Us
 
 // ListUsers implements identity.Store.
 func (s *Store) ListUsers(ctx context.Context, teams []string, p identity.Page) ([]identity.User, string, error) {
-	f, n, v := teamFilter("Teams", teams)
-	items, next, err := s.queryPage(ctx, query{index: "GSI1", pkName: "GSI1PK", pk: gsiUsers, forward: true,
-		filter: f, names: n, values: v, scope: "users:" + strings.Join(teams, ","), token: p.Token, limit: p.Limit})
-	if err != nil {
-		return nil, "", err
-	}
-	var its []userItem
-	if err := attributevalue.UnmarshalListOfMaps(items, &its); err != nil {
-		return nil, "", fmt.Errorf("decode users: %w", err)
-	}
-	out := make([]identity.User, len(its))
-	for i, it := range its {
-		out[i] = it.user()
-	}
-	return out, next, nil
+	return listPage(ctx, s, teamQuery(gsiUsers, "users", teams, p), "users", userItem.user)
 }
 
 // UpdateUser implements identity.Store.

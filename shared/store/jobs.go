@@ -87,21 +87,7 @@ func (s *Store) GetJob(ctx context.Context, id string) (jobs.Job, error) {
 
 // ListJobs implements jobs.Store.
 func (s *Store) ListJobs(ctx context.Context, teams []string, p identity.Page) ([]jobs.Job, string, error) {
-	f, n, v := teamFilter("Teams", teams)
-	items, next, err := s.queryPage(ctx, query{index: "GSI1", pkName: "GSI1PK", pk: gsiJobs, forward: true,
-		filter: f, names: n, values: v, scope: "jobs:" + strings.Join(teams, ","), token: p.Token, limit: p.Limit})
-	if err != nil {
-		return nil, "", err
-	}
-	var its []jobItem
-	if err := attributevalue.UnmarshalListOfMaps(items, &its); err != nil {
-		return nil, "", fmt.Errorf("decode jobs: %w", err)
-	}
-	out := make([]jobs.Job, len(its))
-	for i, it := range its {
-		out[i] = it.Job
-	}
-	return out, next, nil
+	return listPage(ctx, s, teamQuery(gsiJobs, "jobs", teams, p), "jobs", func(it jobItem) jobs.Job { return it.Job })
 }
 
 // UpdateJob implements jobs.Store: the configuration changes, the run

@@ -4,10 +4,8 @@ import (
 	"context"
 	"fmt"
 	"strconv"
-	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
@@ -56,21 +54,7 @@ func (s *Store) GetProject(ctx context.Context, id string) (projects.Project, er
 
 // ListProjects implements projects.Store.
 func (s *Store) ListProjects(ctx context.Context, teams []string, pg identity.Page) ([]projects.Project, string, error) {
-	f, n, v := teamFilter("Teams", teams)
-	items, next, err := s.queryPage(ctx, query{index: "GSI1", pkName: "GSI1PK", pk: gsiProjects, forward: true,
-		filter: f, names: n, values: v, scope: "projects:" + strings.Join(teams, ","), token: pg.Token, limit: pg.Limit})
-	if err != nil {
-		return nil, "", err
-	}
-	var its []projectItem
-	if err := attributevalue.UnmarshalListOfMaps(items, &its); err != nil {
-		return nil, "", fmt.Errorf("decode projects: %w", err)
-	}
-	out := make([]projects.Project, len(its))
-	for i, it := range its {
-		out[i] = it.Project
-	}
-	return out, next, nil
+	return listPage(ctx, s, teamQuery(gsiProjects, "projects", teams, pg), "projects", func(it projectItem) projects.Project { return it.Project })
 }
 
 // UpdateProject implements projects.Store (Refs kept: only these attributes change).

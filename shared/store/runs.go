@@ -105,21 +105,9 @@ func (s *Store) GetRun(ctx context.Context, id string) (runs.Run, error) {
 
 // ListRuns implements runs.Store.
 func (s *Store) ListRuns(ctx context.Context, teams []string, p identity.Page) ([]runs.Run, string, error) {
-	f, n, v := teamFilter("Teams", teams)
-	items, next, err := s.queryPage(ctx, query{index: "GSI1", pkName: "GSI1PK", pk: gsiRuns, forward: false,
-		filter: f, names: n, values: v, scope: "runs:" + strings.Join(teams, ","), token: p.Token, limit: p.Limit})
-	if err != nil {
-		return nil, "", err
-	}
-	var its []runItem
-	if err := attributevalue.UnmarshalListOfMaps(items, &its); err != nil {
-		return nil, "", fmt.Errorf("decode runs: %w", err)
-	}
-	out := make([]runs.Run, len(its))
-	for i, it := range its {
-		out[i] = it.Run
-	}
-	return out, next, nil
+	q := teamQuery(gsiRuns, "runs", teams, p)
+	q.forward = false // newest first
+	return listPage(ctx, s, q, "runs", func(it runItem) runs.Run { return it.Run })
 }
 
 func (s *Store) putRunVersioned(r *runs.Run) (types.TransactWriteItem, error) {

@@ -9,6 +9,7 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
@@ -17,6 +18,7 @@ import (
 	"github.com/aws/smithy-go"
 
 	"github.com/batchplane/batchplane/shared/errs"
+	"github.com/batchplane/batchplane/shared/identity"
 	"github.com/batchplane/batchplane/shared/routes"
 )
 
@@ -296,4 +298,28 @@ func (s *Store) TokenKey(ctx context.Context, sealer interface {
 		// Another process created it first: read theirs.
 	}
 	return nil, errors.New("token key: lost creation race twice")
+}
+
+// listPage runs one page of a query and decodes its items with conv.
+func listPage[I, T any](ctx context.Context, s *Store, q query, what string, conv func(I) T) ([]T, string, error) {
+	items, next, err := s.queryPage(ctx, q)
+	if err != nil {
+		return nil, "", err
+	}
+	var its []I
+	if err := attributevalue.UnmarshalListOfMaps(items, &its); err != nil {
+		return nil, "", fmt.Errorf("decode %s: %w", what, err)
+	}
+	out := make([]T, len(its))
+	for i, it := range its {
+		out[i] = conv(it)
+	}
+	return out, next, nil
+}
+
+// teamQuery is a GSI1 collection listing, filtered by team scope.
+func teamQuery(collection, scope string, teams []string, p identity.Page) query {
+	f, n, v := teamFilter("Teams", teams)
+	return query{index: "GSI1", pkName: "GSI1PK", pk: collection, forward: true, filter: f, names: n, values: v,
+		scope: scope + ":" + strings.Join(teams, ","), token: p.Token, limit: p.Limit}
 }

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/batchplane/batchplane/shared/cloud"
@@ -135,6 +136,11 @@ func (w *Workflow) Sweep(ctx context.Context) error {
 // ClientTokens derived from the instance replaced, so reconciling twice
 // launches once.
 func (w *Workflow) Reconcile(ctx context.Context, runID string) error {
+	// One reconcile of a run at a time in this process: an event and the
+	// sweep must not both decide the same replacement from stale views.
+	mu, _ := w.reconciling.LoadOrStore(runID, &sync.Mutex{})
+	mu.(*sync.Mutex).Lock()
+	defer mu.(*sync.Mutex).Unlock()
 	r, err := w.Runs.GetRun(ctx, runID)
 	if err != nil {
 		return err

@@ -12,6 +12,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"sync"
 	"time"
 
 	"github.com/batchplane/batchplane/shared/accounts"
@@ -30,6 +31,8 @@ type Workflow struct {
 	Catalog    runs.Catalog
 	Executions runs.Executions
 	Now        func() time.Time
+
+	reconciling sync.Map // run id → *sync.Mutex
 }
 
 // TransientError marks a failure worth retrying (the state machine's Retry
