@@ -164,4 +164,15 @@ type Store interface {
 
 	// ActiveRuns lists the ids of runs not yet finished (for the safety sweep).
 	ActiveRuns(ctx context.Context) ([]string, error)
+
+	// LeaseRun takes the run's reconcile lease for holder until `until`;
+	// false if another holder's lease is still valid at now. A caller that
+	// cannot take it marks the run dirty instead.
+	LeaseRun(ctx context.Context, runID, holder string, now, until time.Time) (bool, error)
+	// ReleaseRun drops holder's lease.
+	ReleaseRun(ctx context.Context, runID, holder string) error
+	// MarkDirty asks the lease holder to reconcile once more.
+	MarkDirty(ctx context.Context, runID string) error
+	// TakeDirty clears the dirty mark and reports whether it was set.
+	TakeDirty(ctx context.Context, runID string) (bool, error)
 }

@@ -22,6 +22,7 @@ import "fmt"
 //	instance → run      INSTANCE#<instance id> INSTANCE
 //	active run marker   ACTIVERUNS             <R-id>
 //	log line once-key   RUN#<R-id>             LOGKEY#<key>
+//	reconcile lease     RUN#<R-id>             LEASE
 //	local execution     EXEC#<name>            EXEC
 //	run log line        RUN#<R-id>             LOG#<unix nanos>#<key>
 //	batch               BATCH#<id>             BATCH              BATCHES / <created>#<id>

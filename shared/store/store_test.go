@@ -111,3 +111,49 @@ func TestIdentityAndAccounts(t *testing.T) {
 	}
 	_ = time.Now
 }
+
+func TestRunLease(t *testing.T) {
+	st := storetest.New(t)
+	ctx := context.Background()
+	now := time.Now()
+	tests := []struct {
+		name   string
+		holder string
+		at     time.Time
+		want   bool
+	}{
+		{"first holder", "a", now, true},
+		{"other holder while valid", "b", now.Add(time.Second), false},
+		{"same holder renews", "a", now.Add(2 * time.Second), true},
+		{"other holder after expiry", "b", now.Add(time.Minute), true},
+	}
+	for _, tt := range tests {
+		got, err := st.LeaseRun(ctx, "R-1", tt.holder, tt.at, tt.at.Add(30*time.Second))
+		if err != nil || got != tt.want {
+			t.Fatalf("%s: %v %v, want %v", tt.name, got, err, tt.want)
+		}
+	}
+	if err := st.ReleaseRun(ctx, "R-1", "a"); err != nil { // not the holder: no-op
+		t.Fatal(err)
+	}
+	if ok, _ := st.LeaseRun(ctx, "R-1", "c", now.Add(time.Minute), now.Add(2*time.Minute)); ok {
+		t.Fatal("lease taken while b holds it")
+	}
+	if err := st.ReleaseRun(ctx, "R-1", "b"); err != nil {
+		t.Fatal(err)
+	}
+	if ok, _ := st.LeaseRun(ctx, "R-1", "c", now.Add(time.Minute), now.Add(2*time.Minute)); !ok {
+		t.Fatal("lease not free after release")
+	}
+	if d, _ := st.TakeDirty(ctx, "R-1"); d {
+		t.Fatal("dirty before marking")
+	}
+	_ = st.MarkDirty(ctx, "R-1")
+	_ = st.MarkDirty(ctx, "R-1")
+	if d, _ := st.TakeDirty(ctx, "R-1"); !d {
+		t.Fatal("dirty mark lost")
+	}
+	if d, _ := st.TakeDirty(ctx, "R-1"); d {
+		t.Fatal("dirty mark taken twice")
+	}
+}

@@ -6,8 +6,9 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"sync"
 	"time"
+
+	"github.com/google/uuid"
 
 	"github.com/batchplane/batchplane/shared/cloud"
 	"github.com/batchplane/batchplane/shared/errs"
@@ -136,11 +137,36 @@ func (w *Workflow) Sweep(ctx context.Context) error {
 // ClientTokens derived from the instance replaced, so reconciling twice
 // launches once.
 func (w *Workflow) Reconcile(ctx context.Context, runID string) error {
-	// One reconcile of a run at a time in this process: an event and the
-	// sweep must not both decide the same replacement from stale views.
-	mu, _ := w.reconciling.LoadOrStore(runID, &sync.Mutex{})
-	mu.(*sync.Mutex).Lock()
-	defer mu.(*sync.Mutex).Unlock()
+	// One reconcile of a run at a time, across processes (the events and
+	// sweep functions in AWS): an event and the sweep must not both decide
+	// the same replacement from stale views. Whoever cannot take the lease
+	// marks the run dirty, and the holder reconciles once more.
+	holder := uuid.NewString()
+	now := w.now()
+	ok, err := w.Runs.LeaseRun(ctx, runID, holder, now, now.Add(leaseTime))
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return w.Runs.MarkDirty(ctx, runID)
+	}
+	defer func() { _ = w.Runs.ReleaseRun(context.WithoutCancel(ctx), runID, holder) }()
+	for range 3 {
+		if err := w.reconcile(ctx, runID); err != nil {
+			return err
+		}
+		dirty, err := w.Runs.TakeDirty(ctx, runID)
+		if err != nil || !dirty {
+			return err
+		}
+	}
+	return nil
+}
+
+// leaseTime bounds a reconcile; a crashed holder's lease expires after it.
+const leaseTime = 30 * time.Second
+
+func (w *Workflow) reconcile(ctx context.Context, runID string) error {
 	r, err := w.Runs.GetRun(ctx, runID)
 	if err != nil {
 		return err

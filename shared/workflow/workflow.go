@@ -12,7 +12,6 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"sync"
 	"time"
 
 	"github.com/batchplane/batchplane/shared/accounts"
@@ -31,8 +30,6 @@ type Workflow struct {
 	Catalog    runs.Catalog
 	Executions runs.Executions
 	Now        func() time.Time
-
-	reconciling sync.Map // run id → *sync.Mutex
 }
 
 // TransientError marks a failure worth retrying (the state machine's Retry
