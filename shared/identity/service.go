@@ -3,12 +3,14 @@ package identity
 import (
 	"context"
 	"crypto/rand"
+	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/base64"
 	"fmt"
 	"net/mail"
 	"regexp"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 	"unicode/utf8"
@@ -26,6 +28,7 @@ type Service struct {
 
 	names         teamNames
 	defaultTeamID atomic.Value
+	secrets       sync.Map // access key → openedSecret
 }
 
 // NewService returns a Service with the real clock and id source.
@@ -513,11 +516,35 @@ func (s *Service) Lookup(ctx context.Context, accessKey string) (Credential, err
 	if err != nil {
 		return Credential{}, err
 	}
-	secret, err := s.Sealer.Open(ctx, k.Sealed, k.AccessKey)
+	secret, err := s.openSecret(ctx, k)
 	if err != nil {
-		return Credential{}, fmt.Errorf("open secret of %s: %w", k.AccessKey, err)
+		return Credential{}, err
 	}
-	return Credential{Key: k, User: u, Secret: string(secret)}, nil
+	return Credential{Key: k, User: u, Secret: secret}, nil
+}
+
+// openSecret unseals a key's secret once per process: a sealed secret never
+// changes (rotation makes a new key), and the key's status is still read on
+// every request, so revocation takes effect at once. In AWS this saves a
+// KMS Decrypt per request.
+func (s *Service) openSecret(ctx context.Context, k Key) (string, error) {
+	sum := sha256.Sum256(k.Sealed)
+	if v, ok := s.secrets.Load(k.AccessKey); ok {
+		if c := v.(openedSecret); c.sealed == sum {
+			return c.secret, nil
+		}
+	}
+	b, err := s.Sealer.Open(ctx, k.Sealed, k.AccessKey)
+	if err != nil {
+		return "", fmt.Errorf("open secret of %s: %w", k.AccessKey, err)
+	}
+	s.secrets.Store(k.AccessKey, openedSecret{sealed: sum, secret: string(b)})
+	return string(b), nil
+}
+
+type openedSecret struct {
+	sealed [32]byte
+	secret string
 }
 
 // CheckSecret compares a presented secret with the credential's in constant time.
