@@ -23,8 +23,9 @@ test-infra: tools build
 	bash infra/synth.sh
 
 ## bench: DynamoDB requests per route, throughput and Lambda-path ratios, binary sizes, cold starts
+## (BENCH="requests runs throughput lambda functions" picks sections)
 bench: java $(BP) build
-	./$(BP) with-dynamodb -- $(GO) run ./cmd/bench
+	./$(BP) with-dynamodb -- $(GO) run ./cmd/bench $(BENCH)
 
 ## build: one stripped linux/arm64 bootstrap per function (provided.al2023)
 build:

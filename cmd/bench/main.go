@@ -19,6 +19,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -127,11 +128,25 @@ func main() {
 	c := client{base: srv.URL, auth: "ApiKey " + nk.AccessKey + ":" + nk.SecretKey}
 
 	fmt.Printf("batchplane bench — %s, %d CPUs, DynamoDB Local\n\n", runtime.Version(), runtime.NumCPU())
-	routeRequests(c, cnt)
-	runTransitions(c, cnt, rt)
-	throughput(ctx, svc, c, nk, db, table)
-	lambdaPath(ctx, svc, nk)
-	functions(root, endpoint, table, keyFile)
+	// Arguments pick sections (make bench BENCH="lambda functions"); none runs all.
+	run := func(name string) bool {
+		return len(os.Args) < 2 || slices.Contains(os.Args[1:], name)
+	}
+	if run("requests") {
+		routeRequests(c, cnt)
+	}
+	if run("runs") {
+		runTransitions(c, cnt, rt)
+	}
+	if run("throughput") {
+		throughput(ctx, svc, c, nk, db, table)
+	}
+	if run("lambda") {
+		lambdaPath(ctx, svc, nk)
+	}
+	if run("functions") {
+		functions(root, endpoint, table, keyFile)
+	}
 	fmt.Printf("\n%d PASS, %d MISS\n", pass, miss)
 }
 

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"fmt"
 	"net/http"
 )
 
@@ -11,7 +12,12 @@ func (s *Server) handleHealth(w http.ResponseWriter, r *http.Request) {
 
 // handleOpenAPI handles "GET /api/openapi.json".
 func (s *Server) handleOpenAPI(w http.ResponseWriter, r *http.Request) {
+	doc, err := openAPIDocument()
+	if err != nil {
+		writeError(w, r, fmt.Errorf("openapi: %w", err))
+		return
+	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(http.StatusOK)
-	_, _ = w.Write(s.openapi)
+	_, _ = w.Write(doc)
 }

@@ -1,7 +1,7 @@
 package api
 
-// Response schemas of the jobs, projects and apps routes.
-func init() {
+// addAppSchemas adds the response schemas of the jobs, projects and apps routes.
+func addAppSchemas(set schemaSet) {
 	jobSummary := strict(obj{"Runs": num(), "IsScheduled": boolean(), "IsExecuting": boolean(), "Engine": str(),
 		"AppName": str(), "IsPrivateApp": boolean(), "Id": obj{"type": "string", "pattern": "^W-[0-9A-F]{8}$"}, "Name": str()})
 	project := strict(obj{"Id": obj{"type": "string", "pattern": "^P-[0-9A-F]{8}$"}, "Name": str(), "AccountId": str(),
@@ -9,8 +9,8 @@ func init() {
 	jobDetail := obj{"type": "object", "required": []string{"AccountId", "Name", "BaseRegion"}}
 	deleted := namedEnvelope("IsDeleted", boolean(), false)
 	group := obj{"type": "object", "required": []string{"AutoScalingGroup", "LaunchConfiguration", "LoadBalancers", "TargetGroupARNsDetail", "Queues", "Triggers"}}
-	componentSchemas["JobSummary"] = jobSummary
-	componentSchemas["Project"] = project
+	set.components["JobSummary"] = jobSummary
+	set.components["Project"] = project
 	for name, s := range map[string]struct {
 		status int
 		schema obj
@@ -32,11 +32,8 @@ func init() {
 		"ami.update":      {200, namedEnvelope("Job", ref("JobSummary"), false)},
 		"ami.delete":      {200, deleted},
 	} {
-		if _, ok := responseSchemas[name]; !ok {
-			responseSchemas[name] = struct {
-				Status int
-				Schema obj
-			}{s.status, s.schema}
+		if _, ok := set.responses[name]; !ok {
+			set.responses[name] = respSchema{s.status, s.schema}
 		}
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"runtime/debug"
 	"strings"
+	"sync"
 
 	"github.com/google/uuid"
 
@@ -57,10 +58,14 @@ func register(f func(s *Server) map[string]http.HandlerFunc) {
 
 // Server is the whole HTTP API: the router behind the middleware.
 type Server struct {
-	deps    Deps
-	router  *Router
-	openapi []byte
+	deps   Deps
+	router *Router
 }
+
+// openAPIDocument is the document of every deployed route, built on first
+// request (about 3 ms: not a cost every cold start should pay).
+// TestOpenAPIDescribesEveryRoute keeps it buildable.
+var openAPIDocument = sync.OnceValues(func() ([]byte, error) { return BuildOpenAPI(routes.Deployed()) })
 
 // New builds the server once (in main, not per request).
 func New(d Deps) (*Server, error) {
@@ -79,9 +84,6 @@ func New(d Deps) (*Server, error) {
 		return nil, err
 	}
 	s.router = rt
-	if s.openapi, err = BuildOpenAPI(routes.Deployed()); err != nil {
-		return nil, err
-	}
 	return s, nil
 }
 
