@@ -18,13 +18,8 @@ import (
 // MaxBodyBytes caps request bodies.
 const MaxBodyBytes = 1 << 20
 
-type bodyKey struct{}
-
 // body returns the request body read (and capped) by the middleware.
-func body(r *http.Request) []byte {
-	b, _ := r.Context().Value(bodyKey{}).([]byte)
-	return b
-}
+func body(r *http.Request) []byte { return stateOf(r.Context()).body }
 
 // decode reads the JSON body into v: JSON only, one object, unknown fields
 // rejected (no mass assignment).

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"log/slog"
 	"net/http"
+	"sync"
 
 	"github.com/batchplane/batchplane/shared/errs"
 )
@@ -20,23 +21,57 @@ type envelope []field
 
 // MarshalJSON implements json.Marshaler.
 func (e envelope) MarshalJSON() ([]byte, error) {
-	var b bytes.Buffer
-	b.WriteByte('{')
-	for i, f := range e {
-		if i > 0 {
-			b.WriteByte(',')
-		}
-		k, _ := json.Marshal(f.Key)
-		b.Write(k)
-		b.WriteByte(':')
-		v, err := json.Marshal(f.Value)
-		if err != nil {
-			return nil, err
-		}
-		b.Write(v)
+	enc := newEncoder()
+	defer enc.free()
+	if err := enc.envelope(e); err != nil {
+		return nil, err
 	}
-	b.WriteByte('}')
-	return b.Bytes(), nil
+	return bytes.Clone(enc.buf.Bytes()), nil
+}
+
+// encoder writes envelopes into a pooled buffer: one pass, no intermediate
+// documents, no allocation for the keys or the buffer per response.
+type encoder struct {
+	buf bytes.Buffer
+	enc *json.Encoder
+}
+
+var encoders = sync.Pool{New: func() any {
+	e := &encoder{}
+	e.enc = json.NewEncoder(&e.buf)
+	return e
+}}
+
+func newEncoder() *encoder { e := encoders.Get().(*encoder); e.buf.Reset(); return e }
+
+func (e *encoder) free() {
+	if e.buf.Cap() <= 64<<10 { // do not keep a huge page's buffer
+		encoders.Put(e)
+	}
+}
+
+// envelope writes {"Key":value,...} in order. Keys are the documented
+// member names: identifiers that need no escaping.
+func (e *encoder) envelope(fields envelope) error {
+	e.buf.WriteByte('{')
+	for i, f := range fields {
+		if i > 0 {
+			e.buf.WriteByte(',')
+		}
+		e.buf.WriteByte('"')
+		e.buf.WriteString(f.Key)
+		e.buf.WriteString(`":`)
+		if f.Value == nil {
+			e.buf.WriteString("null")
+			continue
+		}
+		if err := e.enc.Encode(f.Value); err != nil { // escapes HTML as json.Marshal does
+			return err
+		}
+		e.buf.Truncate(e.buf.Len() - 1) // Encode's newline
+	}
+	e.buf.WriteByte('}')
+	return nil
 }
 
 // token renders a ContinuationToken: null when there is no next page.
@@ -72,18 +107,24 @@ func writeNamed(w http.ResponseWriter, r *http.Request, status int, name string,
 	writeJSON(w, r, status, e)
 }
 
-func writeJSON(w http.ResponseWriter, r *http.Request, status int, v any) {
-	b, err := json.Marshal(v)
-	if err != nil {
+// writeJSON is the one response writer: the envelope, its status and
+// content type.
+func writeJSON(w http.ResponseWriter, r *http.Request, status int, e envelope) {
+	enc := newEncoder()
+	defer enc.free()
+	if err := enc.envelope(e); err != nil {
 		slog.ErrorContext(r.Context(), "encode response", "err", err, "request_id", RequestID(r.Context()))
 		status = http.StatusInternalServerError
-		b, _ = json.Marshal(envelope{{"RequestId", RequestID(r.Context())}, {"Data", nil},
+		enc.buf.Reset()
+		_ = enc.envelope(envelope{{"RequestId", RequestID(r.Context())}, {"Data", nil},
 			{"Errors", map[string]string{"Error": "Internal error."}}, {"ContinuationToken", nil}})
 	}
-	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.Header()["Content-Type"] = jsonContentType
 	w.WriteHeader(status)
-	_, _ = w.Write(b)
+	_, _ = w.Write(enc.buf.Bytes())
 }
+
+var jsonContentType = []string{"application/json; charset=utf-8"}
 
 // statusOf is the /api surface's one mapping from error codes to statuses.
 var statusOf = map[errs.Code]int{

@@ -69,28 +69,27 @@ func newRouter(table []routes.Route, handlers map[string]http.HandlerFunc) (*Rou
 	return rt, nil
 }
 
-type paramsKey struct{}
-
 // Param returns a path parameter of the matched route, percent-decoded.
 func Param(r *http.Request, name string) string {
-	m, _ := r.Context().Value(paramsKey{}).(map[string]string)
-	return m[name]
+	return stateOf(r.Context()).params[name]
 }
-
-type routeKey struct{}
 
 // MatchedRoute returns the route the router chose for r.
 func MatchedRoute(ctx context.Context) (routes.Route, bool) {
-	rt, ok := ctx.Value(routeKey{}).(routes.Route)
-	return rt, ok
+	if st := stateOf(ctx); st.route != nil {
+		return st.route.Route, true
+	}
+	return routes.Route{}, false
 }
 
 // match finds the route for method and path. It returns the route and its
 // parameters, or whether some route had the path (for 405).
 func (rt *Router) match(method, escapedPath string) (*route, map[string]string, bool) {
-	raw := strings.Split(strings.Trim(escapedPath, "/"), "/")
-	segs := make([]string, len(raw))
-	for i, s := range raw {
+	segs := strings.Split(strings.Trim(escapedPath, "/"), "/")
+	for i, s := range segs {
+		if strings.IndexByte(s, '%') < 0 {
+			continue
+		}
 		u, err := url.PathUnescape(s)
 		if err != nil {
 			return nil, nil, false
@@ -124,9 +123,12 @@ func (rt *Router) match(method, escapedPath string) (*route, map[string]string, 
 		if c.Method != method {
 			continue
 		}
-		params := map[string]string{}
+		var params map[string]string // nil when the route has none
 		for j, p := range c.params {
 			if p != "" {
+				if params == nil {
+					params = make(map[string]string, 2)
+				}
 				params[p] = segs[j]
 			}
 		}
@@ -135,19 +137,21 @@ func (rt *Router) match(method, escapedPath string) (*route, map[string]string, 
 	return nil, nil, pathSeen
 }
 
-// ServeHTTP implements http.Handler. Middleware that needs the route (auth)
-// runs inside, after matching.
-func (rt *Router) lookup(r *http.Request) (*route, *http.Request, error) {
+// lookup matches r and records the route and its parameters in the
+// request's state (see ServeHTTP): 404 for an unknown path, 405 for a known
+// path with another method.
+func (rt *Router) lookup(r *http.Request) (*route, error) {
 	c, params, pathSeen := rt.match(r.Method, r.URL.EscapedPath())
 	if c == nil {
 		if pathSeen {
-			return nil, r, errs.E(errs.MethodNotAllowed, "Method %s is not allowed on %s.", r.Method, r.URL.Path)
+			return nil, errs.E(errs.MethodNotAllowed, "Method %s is not allowed on %s.", r.Method, r.URL.Path)
 		}
-		return nil, r, errs.E(errs.NotFound, "No route for %s %s.", r.Method, r.URL.Path)
+		return nil, errs.E(errs.NotFound, "No route for %s %s.", r.Method, r.URL.Path)
 	}
-	ctx := context.WithValue(r.Context(), paramsKey{}, params)
-	ctx = context.WithValue(ctx, routeKey{}, c.Route)
-	return c, r.WithContext(ctx), nil
+	if st := stateOf(r.Context()); st != &noState {
+		st.route, st.params = c, params
+	}
+	return c, nil
 }
 
 // notImplemented answers routes of the table whose handler has not landed

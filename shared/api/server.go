@@ -127,27 +127,51 @@ func (s *Server) handlers() map[string]http.HandlerFunc {
 	return h
 }
 
-type requestIDKey struct{}
+// reqState is what the middleware learns of a request: its id, the matched
+// route and parameters, and the capped body. It sits in the request's
+// context once, filled in as the middleware goes, rather than one context
+// layer (and one copy of the request) per fact.
+type reqState struct {
+	id     string
+	route  *route
+	params map[string]string
+	body   []byte
+}
+
+type stateKey struct{}
+
+// noState answers for a context the middleware has not seen.
+var noState reqState
+
+func stateOf(ctx context.Context) *reqState {
+	if st, ok := ctx.Value(stateKey{}).(*reqState); ok {
+		return st
+	}
+	return &noState
+}
+
+// withState returns ctx carrying st (tests build requests with it).
+func withState(ctx context.Context, st *reqState) context.Context {
+	return context.WithValue(ctx, stateKey{}, st)
+}
 
 // RequestID returns the request's id (a fresh UUID per request).
-func RequestID(ctx context.Context) string {
-	id, _ := ctx.Value(requestIDKey{}).(string)
-	return id
-}
+func RequestID(ctx context.Context) string { return stateOf(ctx).id }
 
 // ServeHTTP implements http.Handler: request id, panic guard, body cap,
 // routing, authentication, then the handler.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	ctx := context.WithValue(r.Context(), requestIDKey{}, uuid.NewString())
+	st := &reqState{id: uuid.NewString()}
+	ctx := withState(r.Context(), st)
 	r = r.WithContext(ctx)
-	w.Header().Set("X-Request-Id", RequestID(ctx))
+	w.Header()["X-Request-Id"] = []string{st.id}
 	defer func() {
 		if v := recover(); v != nil {
 			slog.ErrorContext(ctx, "panic", "panic", fmt.Sprint(v), "stack", string(debug.Stack()), "request_id", RequestID(ctx))
 			writeError(w, r, errors.New("panic"))
 		}
 	}()
-	c, r, err := s.router.lookup(r)
+	c, err := s.router.lookup(r)
 	if err != nil {
 		writeError(w, r, err)
 		return
@@ -157,7 +181,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, err)
 		return
 	}
-	r = r.WithContext(context.WithValue(r.Context(), bodyKey{}, b))
+	st.body = b
 	if !c.Public {
 		p, err := s.authenticate(r, b)
 		if err != nil {
@@ -175,7 +199,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 func readBody(r *http.Request) ([]byte, error) {
-	if r.Body == nil {
+	if r.Body == nil || r.Body == http.NoBody || r.ContentLength == 0 {
 		return nil, nil
 	}
 	defer r.Body.Close()

@@ -99,9 +99,25 @@ type Instance struct {
 	Interrupted bool
 	// ReplacedBy names the instance launched in its place.
 	ReplacedBy string
-	// EventTime is the time of the newest EC2 event applied, so duplicated
-	// and reordered events change nothing twice.
+	// EventTime is the time of the newest observation applied (an EC2
+	// event, a launch or a describe); with the state it orders the next
+	// ones (EventOrder), so duplicated and reordered events change nothing
+	// twice.
 	EventTime time.Time
+}
+
+// lifecycleRank is each EC2 instance state's place in the lifecycle.
+var lifecycleRank = map[string]int64{"pending": 1, "running": 2, "stopping": 3, "shutting-down": 4, "stopped": 5, "terminated": 6}
+
+// EventOrder orders the observations of one instance's state: by second
+// first (EC2 event times have one-second resolution, and the cloud's clock
+// is not this process's), then by the state's place in the lifecycle. So
+// the "running" of a second beats its "pending" whatever order they arrive
+// in, a stale "pending" never overwrites a launch that already saw
+// "running", and a later change (a restart's "pending" after "stopped")
+// still applies. Equal orders are duplicates.
+func EventOrder(state string, at time.Time) int64 {
+	return at.Unix()*10 + lifecycleRank[state]
 }
 
 // Alive reports whether the instance counts toward the desired state.
@@ -150,9 +166,10 @@ type Store interface {
 	ListInstances(ctx context.Context, runID string) ([]Instance, error)
 	// RunOfInstance returns the run an instance belongs to.
 	RunOfInstance(ctx context.Context, instanceID string) (string, error)
-	// ApplyInstanceEvent records an EC2 state (or, with state "", a spot
-	// interruption) observed at `at`, unless an event at or after `at` was
-	// applied already; applied is false for a duplicate or a stale event.
+	// ApplyInstanceEvent records an EC2 state observed at `at` unless an
+	// observation of the same or a later EventOrder was applied already, and
+	// a spot interruption (interrupted) once; applied is false for a
+	// duplicate or a stale event.
 	ApplyInstanceEvent(ctx context.Context, runID, instanceID, state string, interrupted bool, at time.Time) (applied bool, err error)
 	// MarkReplaced sets ReplacedBy once; false if it was already set.
 	MarkReplaced(ctx context.Context, runID, instanceID, by string) (bool, error)

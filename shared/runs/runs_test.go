@@ -78,3 +78,29 @@ func TestAdvise(t *testing.T) {
 		})
 	}
 }
+
+func TestEventOrder(t *testing.T) {
+	t0 := time.Date(2026, 11, 24, 12, 0, 0, 0, time.UTC)
+	for _, tc := range []struct {
+		name           string
+		a, b           string
+		atA, atB       time.Time
+		aBeforeB, same bool
+	}{
+		{name: "running beats pending of the same second", a: "pending", b: "running", atA: t0.Add(900 * time.Millisecond), atB: t0, aBeforeB: true},
+		{name: "terminated beats running of the same second", a: "running", b: "terminated", atA: t0, atB: t0, aBeforeB: true},
+		{name: "a later second wins whatever the state", a: "stopped", b: "pending", atA: t0, atB: t0.Add(time.Second), aBeforeB: true},
+		{name: "an earlier terminated loses to a later running", a: "terminated", b: "running", atA: t0, atB: t0.Add(2 * time.Second), aBeforeB: true},
+		{name: "a duplicate is the same order", a: "running", b: "running", atA: t0, atB: t0.Add(300 * time.Millisecond), same: true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			oa, ob := EventOrder(tc.a, tc.atA), EventOrder(tc.b, tc.atB)
+			if tc.same && oa != ob {
+				t.Fatalf("orders %d and %d differ", oa, ob)
+			}
+			if tc.aBeforeB && !(oa < ob) {
+				t.Fatalf("%s@%v (%d) is not before %s@%v (%d)", tc.a, tc.atA, oa, tc.b, tc.atB, ob)
+			}
+		})
+	}
+}

@@ -246,6 +246,7 @@ type instItem struct {
 	Interrupted      bool
 	ReplacedBy       string
 	EventNanos       int64
+	EventOrder       int64 `dynamodbav:",omitempty"`
 }
 
 func (it instItem) instance() runs.Instance {
@@ -266,6 +267,7 @@ func (s *Store) PutInstance(ctx context.Context, runID string, in runs.Instance)
 		StopTime: in.StopTime, Interrupted: in.Interrupted, ReplacedBy: in.ReplacedBy}
 	if !in.EventTime.IsZero() {
 		it.EventNanos = in.EventTime.UnixNano()
+		it.EventOrder = runs.EventOrder(in.State, in.EventTime)
 	}
 	p, err := put(s.Table, it, "")
 	if err != nil {
@@ -318,13 +320,17 @@ func (s *Store) RunOfInstance(ctx context.Context, instanceID string) (string, e
 // ApplyInstanceEvent implements runs.Store: the condition on EventNanos
 // makes duplicated and reordered events no-ops.
 func (s *Store) ApplyInstanceEvent(ctx context.Context, runID, instanceID, state string, interrupted bool, at time.Time) (bool, error) {
-	set := []string{"EventNanos = :t"}
-	values := map[string]types.AttributeValue{":t": &types.AttributeValueMemberN{Value: fmt.Sprint(at.UnixNano())}}
+	var set []string
+	values := map[string]types.AttributeValue{}
 	names := map[string]string{}
+	cond := "attribute_exists(PK)"
 	if state != "" {
-		set = append(set, "#st = :s")
+		set = append(set, "EventNanos = :t", "EventOrder = :o", "#st = :s")
+		values[":t"] = &types.AttributeValueMemberN{Value: fmt.Sprint(at.UnixNano())}
+		values[":o"] = &types.AttributeValueMemberN{Value: fmt.Sprint(runs.EventOrder(state, at))}
 		names["#st"] = "State"
 		values[":s"] = str(state)
+		cond += " AND (attribute_not_exists(EventOrder) OR EventOrder < :o)"
 		switch state {
 		case "shutting-down", "terminated", "stopping", "stopped":
 			ts, err := attributevalue.Marshal(at.UTC())
@@ -338,12 +344,18 @@ func (s *Store) ApplyInstanceEvent(ctx context.Context, runID, instanceID, state
 	if interrupted {
 		set = append(set, "Interrupted = :true")
 		values[":true"] = &types.AttributeValueMemberBOOL{Value: true}
+		if state == "" { // a warning alone applies once
+			cond += " AND (attribute_not_exists(Interrupted) OR Interrupted <> :true)"
+		}
+	}
+	if len(set) == 0 {
+		return false, nil
 	}
 	in := &dynamodb.UpdateItemInput{
 		TableName:                 &s.Table,
 		Key:                       key(runPK(runID), instSK(instanceID)),
 		UpdateExpression:          aws.String("SET " + strings.Join(set, ", ")),
-		ConditionExpression:       aws.String("attribute_exists(PK) AND (attribute_not_exists(EventNanos) OR EventNanos < :t)"),
+		ConditionExpression:       aws.String(cond),
 		ExpressionAttributeValues: values,
 	}
 	if len(names) > 0 {

@@ -8,6 +8,7 @@ import (
 	"github.com/batchplane/batchplane/shared/accounts"
 	"github.com/batchplane/batchplane/shared/errs"
 	"github.com/batchplane/batchplane/shared/identity"
+	"github.com/batchplane/batchplane/shared/runs"
 	"github.com/batchplane/batchplane/shared/secrets"
 	"github.com/batchplane/batchplane/shared/store/storetest"
 )
@@ -155,5 +156,71 @@ func TestRunLease(t *testing.T) {
 	}
 	if d, _ := st.TakeDirty(ctx, "R-1"); d {
 		t.Fatal("dirty mark taken twice")
+	}
+}
+
+// TestApplyInstanceEventOrder applies EC2 observations in every awkward
+// order: same-second pending/running in reverse, a stale pending after a
+// launch that saw running, duplicates, a late event after termination, and
+// a spot interruption warning twice.
+func TestApplyInstanceEventOrder(t *testing.T) {
+	st := storetest.New(t)
+	ctx := context.Background()
+	t0 := time.Date(2026, 11, 24, 12, 0, 0, 0, time.UTC)
+	launched := runs.Instance{InstanceID: "i-1", InstanceType: "t3.micro", State: "running", Spot: true, Healthy: true,
+		LaunchTime: t0, EventTime: t0.Add(400 * time.Millisecond)}
+	if err := st.PutInstance(ctx, "R-1", launched); err != nil {
+		t.Fatal(err)
+	}
+	steps := []struct {
+		name        string
+		state       string
+		interrupted bool
+		at          time.Time
+		applied     bool
+		want        string
+	}{
+		{"stale pending of the launch second", "pending", false, t0, false, "running"},
+		{"running of the launch second again", "running", false, t0.Add(100 * time.Millisecond), false, "running"},
+		{"interruption warning", "", true, t0.Add(5 * time.Second), true, "running"},
+		{"interruption warning duplicated", "", true, t0.Add(5 * time.Second), false, "running"},
+		{"terminated", "terminated", false, t0.Add(7 * time.Second), true, "terminated"},
+		{"shutting-down of the same second, late", "shutting-down", false, t0.Add(7 * time.Second), false, "terminated"},
+		{"running from before, late", "running", false, t0.Add(3 * time.Second), false, "terminated"},
+		{"terminated duplicated", "terminated", false, t0.Add(7 * time.Second), false, "terminated"},
+	}
+	for _, s := range steps {
+		applied, err := st.ApplyInstanceEvent(ctx, "R-1", "i-1", s.state, s.interrupted, s.at)
+		if err != nil {
+			t.Fatalf("%s: %v", s.name, err)
+		}
+		if applied != s.applied {
+			t.Errorf("%s: applied %v, want %v", s.name, applied, s.applied)
+		}
+		list, err := st.ListInstances(ctx, "R-1")
+		if err != nil || len(list) != 1 {
+			t.Fatalf("%s: %v %v", s.name, list, err)
+		}
+		if list[0].State != s.want {
+			t.Errorf("%s: state %s, want %s", s.name, list[0].State, s.want)
+		}
+		if s.interrupted && !list[0].Interrupted {
+			t.Errorf("%s: not marked interrupted", s.name)
+		}
+	}
+	// Same-second events reversed on a fresh record without a launch view.
+	if err := st.PutInstance(ctx, "R-1", runs.Instance{InstanceID: "i-2", State: "pending", LaunchTime: t0}); err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range []struct {
+		state   string
+		applied bool
+	}{{"running", true}, {"pending", false}} {
+		if ok, err := st.ApplyInstanceEvent(ctx, "R-1", "i-2", s.state, false, t0); err != nil || ok != s.applied {
+			t.Errorf("i-2 %s: applied %v %v, want %v", s.state, ok, err, s.applied)
+		}
+	}
+	if ok, err := st.ApplyInstanceEvent(ctx, "R-1", "i-missing", "running", false, t0); err != nil || ok {
+		t.Errorf("unknown instance: applied %v %v", ok, err)
 	}
 }

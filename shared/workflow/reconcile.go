@@ -259,7 +259,7 @@ func (w *Workflow) reconcile(ctx context.Context, runID string) error {
 			}
 		}
 		w.log(ctx, r.ID, "replace-"+old.InstanceID, runs.Warning, "Instance %s %s; replaced by %s (%s)", old.InstanceID, why, in.ID, marketName(in.Market))
-		alive = append(alive, record(in))
+		alive = append(alive, record(in, now))
 		if in.Market == cloud.OnDemand {
 			aliveOD++
 		}
@@ -293,7 +293,7 @@ func (w *Workflow) launchOne(ctx context.Context, r runs.Run, t cloud.Target, sp
 		s.Market, s.ClientToken = cloud.Spot, token(r.ID, step+"-s")
 		ins, err := w.Cloud.Compute.Launch(ctx, t, s)
 		if err == nil && len(ins) > 0 {
-			return ins[0], w.Runs.PutInstance(ctx, r.ID, record(ins[0]))
+			return ins[0], w.Runs.PutInstance(ctx, r.ID, record(ins[0], w.now()))
 		}
 		if err != nil && !errors.Is(err, cloud.ErrInsufficientCapacity) {
 			return cloud.Instance{}, fmt.Errorf("launch spot: %w", err)
@@ -307,7 +307,7 @@ func (w *Workflow) launchOne(ctx context.Context, r runs.Run, t cloud.Target, sp
 	if len(ins) == 0 {
 		return cloud.Instance{}, errors.New("launch returned no instance")
 	}
-	return ins[0], w.Runs.PutInstance(ctx, r.ID, record(ins[0]))
+	return ins[0], w.Runs.PutInstance(ctx, r.ID, record(ins[0], w.now()))
 }
 
 // scale applies an AMI job's CPU policies: above a ScaleUp threshold add

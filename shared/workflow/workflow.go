@@ -314,17 +314,18 @@ func (w *Workflow) launch(ctx context.Context, r runs.Run, t cloud.Target, spec 
 		out = append(out, ins...)
 	}
 	for _, in := range out {
-		if err := w.Runs.PutInstance(ctx, r.ID, record(in)); err != nil {
+		if err := w.Runs.PutInstance(ctx, r.ID, record(in, w.now())); err != nil {
 			return nil, err
 		}
 	}
 	return out, nil
 }
 
-func record(in cloud.Instance) runs.Instance {
+// record is the run's record of an instance the cloud reported at now.
+func record(in cloud.Instance, now time.Time) runs.Instance {
 	return runs.Instance{InstanceID: in.ID, InstanceType: in.InstanceType, AvailabilityZone: in.AvailabilityZone,
 		SubnetID: in.SubnetID, PrivateIP: in.PrivateIP, Spot: in.Market == cloud.Spot, State: in.State,
-		Healthy: in.Healthy, LaunchTime: in.LaunchTime.UTC(), StopTime: in.StopTime}
+		Healthy: in.Healthy, LaunchTime: in.LaunchTime.UTC(), StopTime: in.StopTime, EventTime: now.UTC()}
 }
 
 // AwaitStop parks the run until it is stopped: the state machine calls it
