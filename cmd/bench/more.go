@@ -139,23 +139,35 @@ func throughput(ctx context.Context, svc *app.Service, c client, nk identity.New
 // native aws-lambda-go handler doing the same work (auth lookups and the
 // regions response).
 func lambdaPath(ctx context.Context, svc *app.Service, nk identity.NewKey) {
-	fmt.Println("== Lambda path: proxy adapter + router + middleware vs native aws-lambda-go handler (GET /api/caches/regions)")
+	fmt.Println("== Lambda path: proxy adapter + router + middleware vs native aws-lambda-go handler (GET /api/caches/regions, best of 3 rounds)")
 	raw, _ := os.ReadFile("events/regions-list.json")
 	payload := []byte(strings.NewReplacer("{{ACCESS_KEY}}", nk.AccessKey, "{{SECRET_KEY}}", nk.SecretKey).Replace(string(raw)))
 	proxy := lambda.NewHandler(httpadapter.NewV2(svc.API).ProxyWithContext)
-	native := lambda.NewHandler(func(ctx context.Context, ev events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error) {
-		ak, sk, _ := strings.Cut(strings.TrimPrefix(ev.Headers["authorization"], "ApiKey "), ":")
+	// The same work without batchplane's router and middleware: auth
+	// lookups, the regions list, the envelope.
+	work := func(ctx context.Context, authz, platform string) (int, []byte) {
+		ak, sk, _ := strings.Cut(strings.TrimPrefix(authz, "ApiKey "), ":")
 		cred, err := svc.Identity.Lookup(ctx, ak)
 		if err == nil {
 			err = cred.CheckSecret(sk)
 		}
 		if err != nil {
-			return events.APIGatewayV2HTTPResponse{StatusCode: 401}, nil
+			return 401, nil
 		}
-		list, _ := regions.List(ev.QueryStringParameters["platform"])
+		list, _ := regions.List(platform)
 		b, _ := json.Marshal(map[string]any{"RequestId": "x", "Data": list, "Errors": map[string]string{}, "ContinuationToken": nil})
-		return events.APIGatewayV2HTTPResponse{StatusCode: 200, Body: string(b), Headers: map[string]string{"Content-Type": "application/json"}}, nil
+		return 200, b
+	}
+	native := lambda.NewHandler(func(ctx context.Context, ev events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error) {
+		status, b := work(ctx, ev.Headers["authorization"], ev.QueryStringParameters["platform"])
+		return events.APIGatewayV2HTTPResponse{StatusCode: status, Body: string(b), Headers: map[string]string{"Content-Type": "application/json"}}, nil
 	})
+	adapterOnly := lambda.NewHandler(httpadapter.NewV2(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		status, b := work(r.Context(), r.Header.Get("Authorization"), r.URL.Query().Get("platform"))
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(status)
+		_, _ = w.Write(b)
+	})).ProxyWithContext)
 	bench := func(h lambda.Handler) testing.BenchmarkResult {
 		return testing.Benchmark(func(b *testing.B) {
 			b.ReportAllocs()
@@ -166,10 +178,24 @@ func lambdaPath(ctx context.Context, svc *app.Service, nk identity.NewKey) {
 			}
 		})
 	}
-	p, n := bench(proxy), bench(native)
+	// DynamoDB Local's latency varies run to run: interleave three rounds
+	// and keep each side's fastest.
+	var n, a, p testing.BenchmarkResult
+	best := func(cur *testing.BenchmarkResult, r testing.BenchmarkResult) {
+		if cur.N == 0 || r.NsPerOp() < cur.NsPerOp() {
+			*cur = r
+		}
+	}
+	for range 3 {
+		best(&n, bench(native))
+		best(&a, bench(adapterOnly))
+		best(&p, bench(proxy))
+	}
 	ratio := float64(p.NsPerOp()) / float64(n.NsPerOp())
 	extra := p.AllocsPerOp() - n.AllocsPerOp()
-	fmt.Printf("native %9d ns/op %5d allocs/op\nproxy  %9d ns/op %5d allocs/op\n", n.NsPerOp(), n.AllocsPerOp(), p.NsPerOp(), p.AllocsPerOp())
+	fmt.Printf("native              %9d ns/op %5d allocs/op\n", n.NsPerOp(), n.AllocsPerOp())
+	fmt.Printf("adapter + same work %9d ns/op %5d allocs/op  (the proxy adapter's own share: %+d allocs)\n", a.NsPerOp(), a.AllocsPerOp(), a.AllocsPerOp()-n.AllocsPerOp())
+	fmt.Printf("batchplane          %9d ns/op %5d allocs/op  (router + middleware over the adapter: %+d allocs)\n", p.NsPerOp(), p.AllocsPerOp(), p.AllocsPerOp()-a.AllocsPerOp())
 	fmt.Printf("ratio %.2f× ns/op   goal ≤ 1.50×  %s\nextra %d allocs/op   goal ≤ 30    %s\n\n", ratio, verdict(ratio <= 1.5), extra, verdict(extra <= 30))
 }
 
@@ -182,34 +208,44 @@ func functions(root, endpoint, table, keyFile string) {
 	defer os.RemoveAll(tmp)
 	fns := append(routes.Functions(), routes.DefaultFunction)
 	sort.Strings(fns)
-	for _, fn := range fns {
-		size := zipSize(filepath.Join(root, ".build", fn, "bootstrap"))
-		bin := filepath.Join(tmp, fn)
-		cmd := exec.Command("go", "build", "-tags", "lambda.norpc", "-trimpath", "-ldflags=-s -w", "-o", bin, "./functions/"+fn)
+	// cold measures the median of 3 cold starts of pkg built for this host.
+	cold := func(name, pkg string) (time.Duration, error) {
+		bin := filepath.Join(tmp, name)
+		cmd := exec.Command("go", "build", "-tags", "lambda.norpc", "-trimpath", "-ldflags=-s -w", "-o", bin, pkg)
 		cmd.Dir = root
-		var cold time.Duration
 		if out, err := cmd.CombinedOutput(); err != nil {
-			fmt.Printf("%-9s build: %v %s\n", fn, err, out)
-			continue
+			return 0, fmt.Errorf("build: %v %s", err, out)
 		}
 		var times []time.Duration
 		for range 3 {
-			d, err := coldStart(bin, fn, endpoint, table, keyFile)
+			d, err := coldStart(bin, name, endpoint, table, keyFile)
 			if err != nil {
-				fmt.Printf("%-9s cold start: %v\n", fn, err)
-				break
+				return 0, err
 			}
 			times = append(times, d)
 		}
-		if len(times) == 3 {
-			sort.Slice(times, func(i, j int) bool { return times[i] < times[j] })
-			cold = times[1]
+		sort.Slice(times, func(i, j int) bool { return times[i] < times[j] })
+		return times[1], nil
+	}
+	floor, err := cold("floor", "./cmd/bench/floor")
+	if err != nil {
+		fmt.Printf("floor     cold start: %v\n", err)
+	} else {
+		fmt.Printf("floor     (native aws-lambda-go, no SDK)         cold start %6.1f ms  (this machine's process start + Runtime API round trip)\n", ms(floor))
+	}
+	for _, fn := range fns {
+		size := zipSize(filepath.Join(root, ".build", fn, "bootstrap"))
+		d, err := cold(fn, "./functions/"+fn)
+		if err != nil {
+			fmt.Printf("%-9s cold start: %v\n", fn, err)
 		}
 		sizeOK := size > 0 && size <= 4<<20
-		fmt.Printf("%-9s zip %5.2f MB  goal ≤ 4 MB %s   cold start %6.1f ms  goal ≤ 15 ms %s\n",
-			fn, float64(size)/(1<<20), verdict(sizeOK), float64(cold.Microseconds())/1000, verdict(cold > 0 && cold <= 15*time.Millisecond))
+		fmt.Printf("%-9s zip %5.2f MB  goal ≤ 4 MB %s   cold start %6.1f ms (floor %+5.1f)  goal ≤ 15 ms %s\n",
+			fn, float64(size)/(1<<20), verdict(sizeOK), ms(d), ms(d-floor), verdict(d > 0 && d <= 15*time.Millisecond))
 	}
 }
+
+func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
 
 func zipSize(path string) int64 {
 	b, err := os.ReadFile(path)
