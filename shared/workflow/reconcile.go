@@ -200,6 +200,20 @@ func (w *Workflow) reconcile(ctx context.Context, runID string) error {
 	}
 	now := w.now()
 	replaceUnhealthy := (j.ASG != nil && j.ASG.ReplaceUnhealthyInstances) || (j.AMI != nil && j.AMI.ReplaceUnhealthyInstances)
+	p, err := w.plan(ctx, r, j, t)
+	if err != nil {
+		return err
+	}
+	// An instance is not judged unhealthy before its health check grace
+	// period (the group's for an ASG job, the job's for an AMI job) has
+	// passed: a booting application is not a failing one.
+	var grace time.Duration
+	switch {
+	case p.group != nil:
+		grace = time.Duration(p.group.HealthCheckGracePeriod) * time.Second
+	case j.AMI != nil:
+		grace = time.Duration(j.AMI.HealthCheckGracePeriod) * time.Second
+	}
 	var alive, lost []runs.Instance
 	aliveOD := 0
 	for i := range recs {
@@ -220,7 +234,7 @@ func (w *Workflow) reconcile(ctx context.Context, runID string) error {
 		}
 		switch {
 		case rec.ReplacedBy != "":
-		case rec.Alive() && (rec.Healthy || !replaceUnhealthy):
+		case rec.Alive() && (rec.Healthy || !replaceUnhealthy || now.Sub(rec.LaunchTime) < grace):
 			alive = append(alive, *rec)
 			if !rec.Spot {
 				aliveOD++
@@ -229,10 +243,7 @@ func (w *Workflow) reconcile(ctx context.Context, runID string) error {
 			lost = append(lost, *rec)
 		}
 	}
-	spec, err := w.replacementSpec(ctx, r, j, t)
-	if err != nil {
-		return err
-	}
+	spec := p.spec
 	for _, old := range lost {
 		if len(alive) >= r.Desired {
 			break
@@ -275,14 +286,6 @@ func marketName(m cloud.Market) string {
 		return "spot"
 	}
 	return "on-demand"
-}
-
-func (w *Workflow) replacementSpec(ctx context.Context, r runs.Run, j jobs.Job, t cloud.Target) (cloud.LaunchSpec, error) {
-	p, err := w.plan(ctx, r, j, t)
-	if err != nil {
-		return cloud.LaunchSpec{}, err
-	}
-	return p.spec, nil
 }
 
 // launchOne launches one instance, spot falling back to on-demand.
