@@ -3,6 +3,6 @@
 // desired state.
 package main
 
-import "github.com/batchplane/batchplane/shared/app/cloudapp"
+import "github.com/batchplane/batchplane/shared/app/workerapp"
 
-func main() { cloudapp.StartEvents() }
+func main() { workerapp.StartEvents() }

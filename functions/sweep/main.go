@@ -2,6 +2,6 @@
 // reconciles every active run, repairing runs whose events were lost.
 package main
 
-import "github.com/batchplane/batchplane/shared/app/cloudapp"
+import "github.com/batchplane/batchplane/shared/app/workerapp"
 
-func main() { cloudapp.StartSweep() }
+func main() { workerapp.StartSweep() }

@@ -2,6 +2,6 @@
 // (infra/statemachines/run.asl.json, ${AwaitStopFunctionArn}).
 package main
 
-import "github.com/batchplane/batchplane/shared/app/cloudapp"
+import "github.com/batchplane/batchplane/shared/app/workerapp"
 
-func main() { cloudapp.StartTask("awaitstop") }
+func main() { workerapp.StartTask("awaitstop") }

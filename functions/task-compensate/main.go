@@ -2,6 +2,6 @@
 // (infra/statemachines/run.asl.json, ${CompensateFunctionArn}).
 package main
 
-import "github.com/batchplane/batchplane/shared/app/cloudapp"
+import "github.com/batchplane/batchplane/shared/app/workerapp"
 
-func main() { cloudapp.StartTask("compensate") }
+func main() { workerapp.StartTask("compensate") }

@@ -2,6 +2,6 @@
 // (infra/statemachines/run.asl.json, ${CreateRunFunctionArn}).
 package main
 
-import "github.com/batchplane/batchplane/shared/app/cloudapp"
+import "github.com/batchplane/batchplane/shared/app/workerapp"
 
-func main() { cloudapp.StartTask("createrun") }
+func main() { workerapp.StartTask("createrun") }

@@ -2,6 +2,6 @@
 // (infra/statemachines/run.asl.json, ${FinalizeFunctionArn}).
 package main
 
-import "github.com/batchplane/batchplane/shared/app/cloudapp"
+import "github.com/batchplane/batchplane/shared/app/workerapp"
 
-func main() { cloudapp.StartTask("finalize") }
+func main() { workerapp.StartTask("finalize") }

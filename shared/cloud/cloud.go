@@ -178,4 +178,27 @@ type Cloud struct {
 	AutoScaling AutoScaling
 	Metrics     Metrics
 	Roles       Roles
+	// LoadBalancing is nil where nothing registers instances (the HTTP
+	// functions); the run workflow needs it for AMI jobs with load balancers.
+	LoadBalancing LoadBalancing
+}
+
+// LoadBalancers are where an AMI job's instances serve traffic: classic
+// ELBs by name, or ALB/NLB target groups by ARN (a job has one kind).
+type LoadBalancers struct {
+	ClassicNames    []string
+	TargetGroupARNs []string
+}
+
+// Empty reports whether there is nothing to register with.
+func (l LoadBalancers) Empty() bool { return len(l.ClassicNames) == 0 && len(l.TargetGroupARNs) == 0 }
+
+// LoadBalancing registers instances with load balancers. Both calls are
+// idempotent: registering a registered instance or deregistering one that
+// is gone is not an error.
+type LoadBalancing interface {
+	Register(ctx context.Context, t Target, lb LoadBalancers, ids []string) error
+	// Deregister is called before an instance is terminated, so the load
+	// balancer drains its connections rather than failing them.
+	Deregister(ctx context.Context, t Target, lb LoadBalancers, ids []string) error
 }

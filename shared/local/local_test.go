@@ -11,6 +11,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -433,6 +434,67 @@ func TestAMIRunMeasuresItsLaunchScript(t *testing.T) {
 	}
 	if avg > runs.HighCPU && rec["Recommendations"] != "t3.small" {
 		t.Fatalf("recommendation %v", rec)
+	}
+}
+
+// TestAMIRunRegistersWithTargetGroups: an AMI job's instances are
+// registered with its target groups when launched, a spot instance is
+// deregistered on its interruption warning and its replacement registered,
+// and every instance is deregistered before the run's instances are
+// terminated at stop.
+func TestAMIRunRegistersWithTargetGroups(t *testing.T) {
+	db := storetest.Client(t)
+	h := start(t, wire(t, storetest.NewTable(t, db), ""), nil)
+	defer h.close()
+	acc := h.must(201, "POST", "/api/accounts/CloudFrontAWS", map[string]any{"Name": "local", "BaseRegion": "us-east-1",
+		"RoleArn": "arn:aws:iam::123456789012:role/batchplane"})["Data"].(map[string]any)["Id"].(string)
+	tgs := []string{"arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/web/0123456789abcdef",
+		"arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/api/fedcba9876543210"}
+	job := h.must(201, "POST", "/api/v2/apps/Ami/Add", map[string]any{"AccountId": acc, "Name": "web", "AmiId": "ami-0123456789abcdef0",
+		"InstanceType": "t3.micro", "DesiredInstanceCount": 2, "MinOnDemandInstanceCount": 1, "TargetGroupARNs": tgs,
+		"LaunchScript": "sleep 600"})["Job"].(map[string]any)["Id"].(string)
+	reqID := h.must(202, "POST", "/api/v2/apps/Ami/"+job+"/execute", nil)["RunRequestId"].(string)
+	run := h.must(200, "GET", "/api/runs/Check/"+reqID, nil)["Data"].(string)
+	eventually(t, "1 spot + 1 on-demand", func() bool { s, o := running(h.instances(run)); return s == 1 && o == 1 })
+	target := cloud.Target{AccountID: acc, Region: "us-east-1"}
+	registered := func(tg string) []string {
+		ids := h.rt.Cloud.Registered(target, tg)
+		slices.Sort(ids)
+		return ids
+	}
+	alive := func() []string {
+		var ids []string
+		for _, in := range h.instances(run) {
+			if in["Status"] == "running" || in["Status"] == "pending" {
+				ids = append(ids, in["InstanceId"].(string))
+			}
+		}
+		slices.Sort(ids)
+		return ids
+	}
+	eventually(t, "both target groups hold the run's instances", func() bool {
+		return slices.Equal(registered(tgs[0]), alive()) && slices.Equal(registered(tgs[1]), alive())
+	})
+	var spot string
+	for _, in := range h.instances(run) {
+		if in["LifeCycle"] == "spot" {
+			spot = in["InstanceId"].(string)
+		}
+	}
+	h.must(202, "POST", "/local/instances/"+spot+"/faults", map[string]any{"Fault": "spot-interruption"})
+	eventually(t, "the interrupted instance out, its replacement in", func() bool {
+		ids := registered(tgs[0])
+		return len(ids) == 2 && !slices.Contains(ids, spot) && slices.Equal(ids, registered(tgs[1]))
+	})
+	if logs := h.logs(run); !strings.Contains(logs, "Registered") || !strings.Contains(logs, tgs[0]) {
+		t.Errorf("log lacks the registration:\n%s", logs)
+	}
+	h.must(200, "PUT", "/api/runs/"+run, nil)
+	eventually(t, "completed", func() bool {
+		return h.must(200, "GET", "/api/Runs/"+run, nil)["Data"].(map[string]any)["Status"] == "Completed"
+	})
+	if a, b := registered(tgs[0]), registered(tgs[1]); len(a)+len(b) != 0 {
+		t.Fatalf("still registered after stop: %v %v", a, b)
 	}
 }
 

@@ -256,7 +256,7 @@ func (w *Workflow) reconcile(ctx context.Context, runID string) error {
 		if err != nil {
 			return err
 		}
-		if _, err := w.Runs.MarkReplaced(ctx, r.ID, old.InstanceID, in.ID); err != nil {
+		if err := w.register(ctx, r, j, t, []string{in.ID}, "r-"+old.InstanceID); err != nil {
 			return err
 		}
 		why := "was lost"
@@ -265,9 +265,21 @@ func (w *Workflow) reconcile(ctx context.Context, runID string) error {
 			why = "was interrupted (spot)"
 		case old.Alive() && !old.Healthy:
 			why = "is unhealthy"
+		}
+		// Out of the load balancers before it goes (an interrupted spot
+		// instance drains during its two-minute warning).
+		if err := w.deregister(ctx, j, t, []string{old.InstanceID}); err != nil {
+			return err
+		}
+		if old.Alive() && !old.Healthy && !old.Interrupted {
 			if err := w.Cloud.Compute.Terminate(ctx, t, []string{old.InstanceID}); err != nil {
 				return fmt.Errorf("terminate unhealthy: %w", err)
 			}
+		}
+		// Marked last: a reconcile that fails before here does it all again
+		// (the launch is idempotent by its ClientToken).
+		if _, err := w.Runs.MarkReplaced(ctx, r.ID, old.InstanceID, in.ID); err != nil {
+			return err
 		}
 		w.log(ctx, r.ID, "replace-"+old.InstanceID, runs.Warning, "Instance %s %s; replaced by %s (%s)", old.InstanceID, why, in.ID, marketName(in.Market))
 		alive = append(alive, record(in, now))
@@ -338,16 +350,16 @@ func (w *Workflow) scale(ctx context.Context, r runs.Run, j jobs.Job, t cloud.Ta
 		switch {
 		case p.ScaleType == jobs.ScaleUp && avg > p.ScaleAt && r.Desired < j.AMI.MaxInstanceCount:
 			n = min(n, j.AMI.MaxInstanceCount-r.Desired)
-			return w.resize(ctx, r, t, spec, r.Desired+n, alive, avg)
+			return w.resize(ctx, r, j, t, spec, r.Desired+n, alive, avg)
 		case p.ScaleType == jobs.ScaleDown && avg < p.ScaleAt && r.Desired > j.AMI.MinInstanceCount:
 			n = min(n, r.Desired-j.AMI.MinInstanceCount)
-			return w.resize(ctx, r, t, spec, r.Desired-n, alive, avg)
+			return w.resize(ctx, r, j, t, spec, r.Desired-n, alive, avg)
 		}
 	}
 	return nil
 }
 
-func (w *Workflow) resize(ctx context.Context, r runs.Run, t cloud.Target, spec cloud.LaunchSpec, desired int, alive []runs.Instance, avg float64) error {
+func (w *Workflow) resize(ctx context.Context, r runs.Run, j jobs.Job, t cloud.Target, spec cloud.LaunchSpec, desired int, alive []runs.Instance, avg float64) error {
 	from := r.Desired
 	r, err := w.update(ctx, r.ID, func(run *runs.Run) bool {
 		if run.Desired != from {
@@ -363,7 +375,11 @@ func (w *Workflow) resize(ctx context.Context, r runs.Run, t cloud.Target, spec 
 	if desired > from {
 		w.log(ctx, r.ID, key, runs.Info, "Average CPU %.1f%%: scaling up from %d to %d instances", avg, from, desired)
 		for i := from; i < desired; i++ {
-			if _, err := w.launchOne(ctx, r, t, spec, cloud.Spot, fmt.Sprintf("up%d", i)); err != nil {
+			in, err := w.launchOne(ctx, r, t, spec, cloud.Spot, fmt.Sprintf("up%d", i))
+			if err != nil {
+				return err
+			}
+			if err := w.register(ctx, r, j, t, []string{in.ID}, fmt.Sprintf("up%d", i)); err != nil {
 				return err
 			}
 		}
@@ -378,6 +394,9 @@ func (w *Workflow) resize(ctx context.Context, r runs.Run, t cloud.Target, spec 
 				victims = append(victims, alive[i].InstanceID)
 			}
 		}
+	}
+	if err := w.deregister(ctx, j, t, victims); err != nil {
+		return err
 	}
 	if err := w.Cloud.Compute.Terminate(ctx, t, victims); err != nil {
 		return fmt.Errorf("scale down: %w", err)

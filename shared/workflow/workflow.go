@@ -12,6 +12,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/batchplane/batchplane/shared/accounts"
@@ -318,6 +319,13 @@ func (w *Workflow) launch(ctx context.Context, r runs.Run, t cloud.Target, spec 
 			return nil, err
 		}
 	}
+	ids := make([]string, len(out))
+	for i, in := range out {
+		ids[i] = in.ID
+	}
+	if err := w.register(ctx, r, j, t, ids, step); err != nil {
+		return nil, err
+	}
 	return out, nil
 }
 
@@ -403,6 +411,11 @@ func (w *Workflow) release(ctx context.Context, r runs.Run, logIt bool) error {
 		}
 	}
 	if len(ids) > 0 {
+		if jerr == nil {
+			if err := w.deregister(ctx, j, t, ids); err != nil {
+				return err
+			}
+		}
 		if err := w.Cloud.Compute.Terminate(ctx, t, ids); err != nil {
 			return fmt.Errorf("terminate: %w", err)
 		}
@@ -488,4 +501,50 @@ func (w *Workflow) finish(ctx context.Context, runID, status, reason string) err
 			costs.ActualCost, costs.EstimatedCost, costs.SavingsPercentage)
 	}
 	return nil
+}
+
+// loadBalancers are an AMI job's load balancers (an ASG job's group
+// registers the instances attached to it itself).
+func loadBalancers(j jobs.Job) cloud.LoadBalancers {
+	if j.AMI == nil {
+		return cloud.LoadBalancers{}
+	}
+	return cloud.LoadBalancers{ClassicNames: j.AMI.ElasticLoadBalancerNames, TargetGroupARNs: j.AMI.TargetGroupARNs}
+}
+
+// register puts a job's new instances behind its load balancers
+// (idempotent: a retried step registers again, harmlessly).
+func (w *Workflow) register(ctx context.Context, r runs.Run, j jobs.Job, t cloud.Target, ids []string, step string) error {
+	lb := loadBalancers(j)
+	if lb.Empty() || len(ids) == 0 {
+		return nil
+	}
+	if w.Cloud.LoadBalancing == nil {
+		return errors.New("register with load balancers: this function has no load balancing client")
+	}
+	if err := w.Cloud.LoadBalancing.Register(ctx, t, lb, ids); err != nil {
+		return fmt.Errorf("register with load balancers: %w", err)
+	}
+	w.log(ctx, r.ID, step+"-register", runs.Info, "Registered %s with %s", strings.Join(ids, ", "), lbNames(lb))
+	return nil
+}
+
+// deregister takes instances out of a job's load balancers before they are
+// terminated, so connections drain.
+func (w *Workflow) deregister(ctx context.Context, j jobs.Job, t cloud.Target, ids []string) error {
+	lb := loadBalancers(j)
+	if lb.Empty() || len(ids) == 0 {
+		return nil
+	}
+	if w.Cloud.LoadBalancing == nil {
+		return errors.New("deregister from load balancers: this function has no load balancing client")
+	}
+	if err := w.Cloud.LoadBalancing.Deregister(ctx, t, lb, ids); err != nil {
+		return fmt.Errorf("deregister from load balancers: %w", err)
+	}
+	return nil
+}
+
+func lbNames(lb cloud.LoadBalancers) string {
+	return strings.Join(append(slices.Clone(lb.ClassicNames), lb.TargetGroupARNs...), ", ")
 }

@@ -1,20 +1,18 @@
-// Package cloudapp starts the functions that reach customers' AWS accounts
-// and the run state machine: the apps, runs and $default HTTP functions,
-// the state machine tasks, the EC2 events handler and the safety sweep.
-// It is apart from package app so the other functions' binaries do not
-// link the EC2, Auto Scaling, CloudWatch and Step Functions clients.
+// Package cloudapp starts the HTTP functions that reach customers' AWS
+// accounts and the run state machine (apps, runs, $default) and holds the
+// handlers of the workflow functions that package workerapp starts. It is
+// apart from package app so the other functions' binaries do not link the
+// EC2, Auto Scaling, CloudWatch and Step Functions clients.
 package cloudapp
 
 import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"log/slog"
 	"os"
 	"strings"
 
 	"github.com/aws/aws-lambda-go/events"
-	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
 
 	"github.com/batchplane/batchplane/shared/app"
@@ -29,12 +27,22 @@ import (
 // FromEnv builds the service for a Lambda with customers' AWS
 // (cloud/aws), the price catalog and Step Functions executions.
 func FromEnv(ctx context.Context, function string) (*app.Service, error) {
+	return FromEnvWith(ctx, function, nil)
+}
+
+// FromEnvWith is FromEnv with more of the cloud (package workerapp adds
+// load balancer registration for the run workflow's functions).
+func FromEnvWith(ctx context.Context, function string, more func(p *cloudaws.Provider, c *app.Config)) (*app.Service, error) {
 	cfg, err := app.LoadAWSConfig(ctx)
 	if err != nil {
 		return nil, err
 	}
 	return app.FromEnvWith(ctx, function, func(c *app.Config) {
-		c.Cloud = cloudaws.New(cfg).Cloud()
+		p := cloudaws.New(cfg)
+		c.Cloud = p.Cloud()
+		if more != nil {
+			defer more(p, c)
+		}
 		c.Catalog = prices.Catalog{}
 		// Resume (SendTaskSuccess) needs no ARN: the wait task has none.
 		c.Executions = &stepfunctions.Executions{Client: sfn.NewFromConfig(cfg), StateMachineArn: os.Getenv(routes.EnvStateMachine)}
@@ -45,25 +53,6 @@ func FromEnv(ctx context.Context, function string) (*app.Service, error) {
 // accounts or runs (apps, runs, $default).
 func StartLambda(function string) {
 	app.StartLambdaWith(function, FromEnv)
-}
-
-// StartTask is the whole main of a state machine task function: it decodes
-// the Lambda payload, runs the task and returns its output; a task's error
-// type name becomes the errorType the state machine's Retry and Catch match
-// (TransientError is retried).
-func StartTask(task string) {
-	slog.SetDefault(slog.New(slog.NewJSONHandler(os.Stderr, nil)))
-	svc, err := FromEnv(context.Background(), "")
-	if err != nil {
-		slog.Error("start-up failed", "err", err)
-		os.Exit(1)
-	}
-	h, err := TaskHandler(svc, task)
-	if err != nil {
-		slog.Error("start-up failed", "err", err)
-		os.Exit(1)
-	}
-	lambda.Start(h)
 }
 
 // TaskHandler is a state machine task's Lambda handler.
@@ -92,27 +81,4 @@ func EventsHandler(svc *app.Service) func(context.Context, json.RawMessage) erro
 // SweepHandler is the safety sweep function's Lambda handler.
 func SweepHandler(svc *app.Service) func(context.Context, events.CloudWatchEvent) error {
 	return func(ctx context.Context, _ events.CloudWatchEvent) error { return svc.Workflow.Sweep(ctx) }
-}
-
-// StartEvents is the main of the EC2 events function (EventBridge: EC2
-// Instance State-change Notification, EC2 Spot Instance Interruption Warning).
-func StartEvents() {
-	slog.SetDefault(slog.New(slog.NewJSONHandler(os.Stderr, nil)))
-	svc, err := FromEnv(context.Background(), "")
-	if err != nil {
-		slog.Error("start-up failed", "err", err)
-		os.Exit(1)
-	}
-	lambda.Start(EventsHandler(svc))
-}
-
-// StartSweep is the main of the safety sweep function (EventBridge schedule).
-func StartSweep() {
-	slog.SetDefault(slog.New(slog.NewJSONHandler(os.Stderr, nil)))
-	svc, err := FromEnv(context.Background(), "")
-	if err != nil {
-		slog.Error("start-up failed", "err", err)
-		os.Exit(1)
-	}
-	lambda.Start(SweepHandler(svc))
 }

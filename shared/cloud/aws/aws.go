@@ -44,6 +44,7 @@ type Provider struct {
 }
 
 type clients struct {
+	cfg aws.Config
 	ec2 *ec2.Client
 	asg *autoscaling.Client
 	cw  *cloudwatch.Client
@@ -86,14 +87,24 @@ func (p *Provider) for_(t cloud.Target) *clients {
 	if c, ok := p.clients[t]; ok {
 		return c
 	}
+	cfg := p.configLocked(t)
+	c := &clients{cfg: cfg, ec2: ec2.NewFromConfig(cfg), asg: autoscaling.NewFromConfig(cfg), cw: cloudwatch.NewFromConfig(cfg), sts: sts.NewFromConfig(cfg)}
+	p.clients[t] = c
+	return c
+}
+
+func (p *Provider) configLocked(t cloud.Target) aws.Config {
 	cfg := p.cfg.Copy()
 	cfg.Region = t.Region
 	cfg.Credentials = p.creds(t)
 	cfg.APIOptions = append(cfg.APIOptions, p.apiOptions...)
-	c := &clients{ec2: ec2.NewFromConfig(cfg), asg: autoscaling.NewFromConfig(cfg), cw: cloudwatch.NewFromConfig(cfg), sts: sts.NewFromConfig(cfg)}
-	p.clients[t] = c
-	return c
+	return cfg
 }
+
+// Config returns the AWS configuration for a target: its region and the
+// assumed role's cached credentials, shared by every client of the target
+// (package elb builds its clients from it).
+func (p *Provider) Config(t cloud.Target) aws.Config { return p.for_(t).cfg }
 
 // mapErr classifies AWS errors by code, never by message.
 func mapErr(op string, err error) error {
