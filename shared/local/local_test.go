@@ -234,6 +234,20 @@ func TestASGRunWalkThrough(t *testing.T) {
 		l := h.logs(run)
 		return strings.Contains(l, "Spot interruption warning for "+victim) && strings.Contains(l, "Instance "+victim+" was interrupted (spot); replaced by")
 	})
+	// The replacement is one of the group's instances, and the group's
+	// desired count is still the run's.
+	eventually(t, "replacement attached to local-asg", func() bool {
+		g, err := h.rt.Cloud.GetGroup(context.Background(), cloud.Target{AccountID: accountOf(h, job), Region: "us-east-1"}, "local-asg")
+		if err != nil || len(g.InstanceIDs) != 3 || g.DesiredCapacity != 3 || g.MaxSize != 5 || slices.Contains(g.InstanceIDs, victim) {
+			return false
+		}
+		for _, in := range h.instances(run) {
+			if in["Status"] == "running" && !slices.Contains(g.InstanceIDs, in["InstanceId"].(string)) {
+				return false
+			}
+		}
+		return true
+	})
 
 	// Stop: costs, savings and right-size advice.
 	h.must(200, "PUT", "/api/runs/"+run, nil)

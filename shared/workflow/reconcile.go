@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -276,6 +277,11 @@ func (w *Workflow) reconcile(ctx context.Context, runID string) error {
 				return fmt.Errorf("terminate unhealthy: %w", err)
 			}
 		}
+		if p.group != nil {
+			if err := w.attachReplacement(ctx, t, p.group.Name, in.ID); err != nil {
+				return err
+			}
+		}
 		// Marked last: a reconcile that fails before here does it all again
 		// (the launch is idempotent by its ClientToken).
 		if _, err := w.Runs.MarkReplaced(ctx, r.ID, old.InstanceID, in.ID); err != nil {
@@ -298,6 +304,34 @@ func marketName(m cloud.Market) string {
 		return "spot"
 	}
 	return "on-demand"
+}
+
+// attachReplacement puts an ASG job's replacement into the group, so it is
+// one of the group's instances (and behind the group's load balancers) like
+// the ones it replaces. Attaching raises the group's desired count; the
+// instance replaced has left the group (terminated), so the count before
+// is restored, with room made under the max size meanwhile, as takeOver.
+func (w *Workflow) attachReplacement(ctx context.Context, t cloud.Target, name, id string) error {
+	cur, err := w.Cloud.AutoScaling.GetGroup(ctx, t, name)
+	if err != nil {
+		return fmt.Errorf("group %s: %w", name, err)
+	}
+	if slices.Contains(cur.InstanceIDs, id) {
+		return nil
+	}
+	if cur.DesiredCapacity+1 > cur.MaxSize {
+		if err := w.Cloud.AutoScaling.SetMaxSize(ctx, t, name, cur.DesiredCapacity+1); err != nil {
+			return fmt.Errorf("raise max size of %s: %w", name, err)
+		}
+		defer func() { _ = w.Cloud.AutoScaling.SetMaxSize(context.WithoutCancel(ctx), t, name, cur.MaxSize) }()
+	}
+	if err := w.Cloud.AutoScaling.AttachInstances(ctx, t, name, []string{id}); err != nil {
+		return fmt.Errorf("attach %s to %s: %w", id, name, err)
+	}
+	if err := w.Cloud.AutoScaling.SetDesiredCapacity(ctx, t, name, cur.DesiredCapacity); err != nil {
+		return fmt.Errorf("restore desired of %s: %w", name, err)
+	}
+	return nil
 }
 
 // launchOne launches one instance, spot falling back to on-demand.
