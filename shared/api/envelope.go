@@ -16,18 +16,8 @@ type field struct {
 	Value any
 }
 
-// envelope marshals its fields in order.
+// envelope is a response body: its fields, written in order by writeJSON.
 type envelope []field
-
-// MarshalJSON implements json.Marshaler.
-func (e envelope) MarshalJSON() ([]byte, error) {
-	enc := newEncoder()
-	defer enc.free()
-	if err := enc.envelope(e); err != nil {
-		return nil, err
-	}
-	return bytes.Clone(enc.buf.Bytes()), nil
-}
 
 // encoder writes envelopes into a pooled buffer: one pass, no intermediate
 // documents, no allocation for the keys or the buffer per response.

@@ -147,9 +147,14 @@ func (h *harness) logs(run string) string {
 	return b.String()
 }
 
-func (h *harness) setup() (jobID string) {
-	acc := h.must(201, "POST", "/api/accounts/CloudFrontAWS", map[string]any{"Name": "local", "BaseRegion": "us-east-1",
+// account registers a local account and returns its id.
+func (h *harness) account() string {
+	return h.must(201, "POST", "/api/accounts/CloudFrontAWS", map[string]any{"Name": "local", "BaseRegion": "us-east-1",
 		"RoleArn": "arn:aws:iam::123456789012:role/batchplane"})["Data"].(map[string]any)["Id"].(string)
+}
+
+func (h *harness) setup() (jobID string) {
+	acc := h.account()
 	groups := h.must(200, "GET", "/api/Accounts/"+acc+"/AutoScalingGroups?region=us-east-1", nil)["Data"].([]any)
 	if len(groups) != 1 || groups[0].(map[string]any)["Name"] != "local-asg" {
 		h.t.Fatalf("groups %v", groups)
@@ -413,8 +418,7 @@ func TestAMIRunMeasuresItsLaunchScript(t *testing.T) {
 	db := storetest.Client(t)
 	h := start(t, wire(t, storetest.NewTable(t, db), ""), nil)
 	defer h.close()
-	acc := h.must(201, "POST", "/api/accounts/CloudFrontAWS", map[string]any{"Name": "local", "BaseRegion": "us-east-1",
-		"RoleArn": "arn:aws:iam::123456789012:role/batchplane"})["Data"].(map[string]any)["Id"].(string)
+	acc := h.account()
 	bad := map[string]any{"AccountId": acc, "Name": "x", "AmiId": "ami-0123456789abcdef0", "InstanceType": "t3.micro",
 		"ElasticLoadBalancerNames": []string{"elb"}, "TargetGroupARNs": []string{"arn:tg"}}
 	if st, out := h.call("POST", "/api/v2/apps/Ami/Add", bad); st != 400 || out["Errors"].(map[string]any)["TargetGroupARNs"] == nil {
@@ -460,8 +464,7 @@ func TestAMIRunRegistersWithTargetGroups(t *testing.T) {
 	db := storetest.Client(t)
 	h := start(t, wire(t, storetest.NewTable(t, db), ""), nil)
 	defer h.close()
-	acc := h.must(201, "POST", "/api/accounts/CloudFrontAWS", map[string]any{"Name": "local", "BaseRegion": "us-east-1",
-		"RoleArn": "arn:aws:iam::123456789012:role/batchplane"})["Data"].(map[string]any)["Id"].(string)
+	acc := h.account()
 	tgs := []string{"arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/web/0123456789abcdef",
 		"arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/api/fedcba9876543210"}
 	job := h.must(201, "POST", "/api/v2/apps/Ami/Add", map[string]any{"AccountId": acc, "Name": "web", "AmiId": "ami-0123456789abcdef0",
@@ -585,8 +588,7 @@ func TestAMIScalingPolicies(t *testing.T) {
 	db := storetest.Client(t)
 	h := start(t, wire(t, storetest.NewTable(t, db), ""), nil)
 	defer h.close()
-	acc := h.must(201, "POST", "/api/accounts/CloudFrontAWS", map[string]any{"Name": "local", "BaseRegion": "us-east-1",
-		"RoleArn": "arn:aws:iam::123456789012:role/batchplane"})["Data"].(map[string]any)["Id"].(string)
+	acc := h.account()
 	job := h.must(201, "POST", "/api/v2/apps/Ami/Add", map[string]any{"AccountId": acc, "Name": "scaling", "AmiId": "ami-0123456789abcdef0",
 		"InstanceType": "t3.micro", "DesiredInstanceCount": 1, "MinInstanceCount": 1, "MaxInstanceCount": 2,
 		"LaunchScript": "while :; do :; done",

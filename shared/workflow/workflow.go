@@ -314,13 +314,11 @@ func (w *Workflow) launch(ctx context.Context, r runs.Run, t cloud.Target, spec 
 		}
 		out = append(out, ins...)
 	}
-	for _, in := range out {
+	ids := make([]string, len(out))
+	for i, in := range out {
 		if err := w.Runs.PutInstance(ctx, r.ID, record(in, w.now())); err != nil {
 			return nil, err
 		}
-	}
-	ids := make([]string, len(out))
-	for i, in := range out {
 		ids[i] = in.ID
 	}
 	if err := w.register(ctx, r, j, t, ids, step); err != nil {
@@ -512,15 +510,25 @@ func loadBalancers(j jobs.Job) cloud.LoadBalancers {
 	return cloud.LoadBalancers{ClassicNames: j.AMI.ElasticLoadBalancerNames, TargetGroupARNs: j.AMI.TargetGroupARNs}
 }
 
+// balancers returns a job's load balancers and the client that registers
+// with them; ok is false when there is nothing to do.
+func (w *Workflow) balancers(j jobs.Job, ids []string) (cloud.LoadBalancers, bool, error) {
+	lb := loadBalancers(j)
+	if lb.Empty() || len(ids) == 0 {
+		return lb, false, nil
+	}
+	if w.Cloud.LoadBalancing == nil {
+		return lb, false, errors.New("load balancers: this function has no load balancing client")
+	}
+	return lb, true, nil
+}
+
 // register puts a job's new instances behind its load balancers
 // (idempotent: a retried step registers again, harmlessly).
 func (w *Workflow) register(ctx context.Context, r runs.Run, j jobs.Job, t cloud.Target, ids []string, step string) error {
-	lb := loadBalancers(j)
-	if lb.Empty() || len(ids) == 0 {
-		return nil
-	}
-	if w.Cloud.LoadBalancing == nil {
-		return errors.New("register with load balancers: this function has no load balancing client")
+	lb, ok, err := w.balancers(j, ids)
+	if !ok {
+		return err
 	}
 	if err := w.Cloud.LoadBalancing.Register(ctx, t, lb, ids); err != nil {
 		return fmt.Errorf("register with load balancers: %w", err)
@@ -532,12 +540,9 @@ func (w *Workflow) register(ctx context.Context, r runs.Run, j jobs.Job, t cloud
 // deregister takes instances out of a job's load balancers before they are
 // terminated, so connections drain.
 func (w *Workflow) deregister(ctx context.Context, j jobs.Job, t cloud.Target, ids []string) error {
-	lb := loadBalancers(j)
-	if lb.Empty() || len(ids) == 0 {
-		return nil
-	}
-	if w.Cloud.LoadBalancing == nil {
-		return errors.New("deregister from load balancers: this function has no load balancing client")
+	lb, ok, err := w.balancers(j, ids)
+	if !ok {
+		return err
 	}
 	if err := w.Cloud.LoadBalancing.Deregister(ctx, t, lb, ids); err != nil {
 		return fmt.Errorf("deregister from load balancers: %w", err)

@@ -106,18 +106,30 @@ func (p *Provider) configLocked(t cloud.Target) aws.Config {
 // (package elb builds its clients from it).
 func (p *Provider) Config(t cloud.Target) aws.Config { return p.for_(t).cfg }
 
-// mapErr classifies AWS errors by code, never by message.
-func mapErr(op string, err error) error {
+// codes are the error codes of EC2, Auto Scaling and STS that mean
+// something to the workflow.
+var codes = map[string]error{
+	"InsufficientInstanceCapacity": cloud.ErrInsufficientCapacity, "SpotMaxPriceTooLow": cloud.ErrInsufficientCapacity,
+	"MaxSpotInstanceCountExceeded": cloud.ErrInsufficientCapacity, "InsufficientCapacity": cloud.ErrInsufficientCapacity,
+	"InvalidInstanceID.NotFound": cloud.ErrNotFound, "InvalidInstanceID.Malformed": cloud.ErrNotFound, "ValidationError": cloud.ErrNotFound,
+}
+
+func mapErr(op string, err error) error { return MapErr(op, err, codes) }
+
+// MapErr classifies an AWS error by its code, never by its message: codes
+// maps a service's codes to the cloud errors they mean; denied access is
+// cloud.ErrAccessDenied for every service.
+func MapErr(op string, err error, codes map[string]error) error {
 	if err == nil {
 		return nil
 	}
 	var api smithy.APIError
 	if errors.As(err, &api) {
-		switch api.ErrorCode() {
-		case "InsufficientInstanceCapacity", "SpotMaxPriceTooLow", "MaxSpotInstanceCountExceeded", "InsufficientCapacity":
-			return fmt.Errorf("%s: %w: %w", op, cloud.ErrInsufficientCapacity, err)
-		case "InvalidInstanceID.NotFound", "InvalidInstanceID.Malformed", "ValidationError":
-			return fmt.Errorf("%s: %w: %w", op, cloud.ErrNotFound, err)
+		code := api.ErrorCode()
+		if c, ok := codes[code]; ok {
+			return fmt.Errorf("%s: %w: %w", op, c, err)
+		}
+		switch code {
 		case "UnauthorizedOperation", "AccessDenied", "AccessDeniedException":
 			return fmt.Errorf("%s: %w: %w", op, cloud.ErrAccessDenied, err)
 		}

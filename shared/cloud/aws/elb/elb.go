@@ -7,16 +7,15 @@ package elb
 import (
 	"context"
 	"errors"
-	"fmt"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	classic "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancing"
 	classictypes "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancing/types"
 	elbv2 "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
 	elbv2types "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2/types"
-	"github.com/aws/smithy-go"
 
 	"github.com/batchplane/batchplane/shared/cloud"
+	cloudaws "github.com/batchplane/batchplane/shared/cloud/aws"
 )
 
 var _ cloud.LoadBalancing = (*LoadBalancing)(nil)
@@ -36,55 +35,54 @@ func New(p Configs) *LoadBalancing { return &LoadBalancing{Configs: p} }
 
 // Register implements cloud.LoadBalancing.
 func (l *LoadBalancing) Register(ctx context.Context, t cloud.Target, lb cloud.LoadBalancers, ids []string) error {
-	if len(ids) == 0 || lb.Empty() {
-		return nil
-	}
-	cfg := l.Configs.Config(t)
-	if len(lb.ClassicNames) > 0 {
-		c := classic.NewFromConfig(cfg)
-		for _, name := range lb.ClassicNames {
-			_, err := c.RegisterInstancesWithLoadBalancer(ctx, &classic.RegisterInstancesWithLoadBalancerInput{
-				LoadBalancerName: aws.String(name), Instances: classicInstances(ids)})
-			if err != nil {
-				return mapErr("register with load balancer "+name, err)
-			}
-		}
-	}
-	if len(lb.TargetGroupARNs) > 0 {
-		c := elbv2.NewFromConfig(cfg)
-		for _, arn := range lb.TargetGroupARNs {
-			_, err := c.RegisterTargets(ctx, &elbv2.RegisterTargetsInput{TargetGroupArn: aws.String(arn), Targets: targets(ids)})
-			if err != nil {
-				return mapErr("register with target group "+arn, err)
-			}
-		}
-	}
-	return nil
+	return l.each(ctx, t, lb, ids, "register with",
+		func(c *classic.Client, name string, ins []classictypes.Instance) error {
+			_, err := c.RegisterInstancesWithLoadBalancer(ctx, &classic.RegisterInstancesWithLoadBalancerInput{LoadBalancerName: &name, Instances: ins})
+			return err
+		},
+		func(c *elbv2.Client, arn string, tgs []elbv2types.TargetDescription) error {
+			_, err := c.RegisterTargets(ctx, &elbv2.RegisterTargetsInput{TargetGroupArn: &arn, Targets: tgs})
+			return err
+		})
 }
 
 // Deregister implements cloud.LoadBalancing; an instance the load
 // balancer no longer knows is already deregistered.
 func (l *LoadBalancing) Deregister(ctx context.Context, t cloud.Target, lb cloud.LoadBalancers, ids []string) error {
+	return l.each(ctx, t, lb, ids, "deregister from",
+		func(c *classic.Client, name string, ins []classictypes.Instance) error {
+			_, err := c.DeregisterInstancesFromLoadBalancer(ctx, &classic.DeregisterInstancesFromLoadBalancerInput{LoadBalancerName: &name, Instances: ins})
+			return gone(err)
+		},
+		func(c *elbv2.Client, arn string, tgs []elbv2types.TargetDescription) error {
+			_, err := c.DeregisterTargets(ctx, &elbv2.DeregisterTargetsInput{TargetGroupArn: &arn, Targets: tgs})
+			return gone(err)
+		})
+}
+
+// each calls onClassic for every classic load balancer and onGroup for
+// every target group of lb, with the instances ids, stopping at the first
+// error.
+func (l *LoadBalancing) each(ctx context.Context, t cloud.Target, lb cloud.LoadBalancers, ids []string, verb string,
+	onClassic func(c *classic.Client, name string, ins []classictypes.Instance) error,
+	onGroup func(c *elbv2.Client, arn string, tgs []elbv2types.TargetDescription) error) error {
 	if len(ids) == 0 || lb.Empty() {
 		return nil
 	}
 	cfg := l.Configs.Config(t)
 	if len(lb.ClassicNames) > 0 {
-		c := classic.NewFromConfig(cfg)
+		c, ins := classic.NewFromConfig(cfg), classicInstances(ids)
 		for _, name := range lb.ClassicNames {
-			_, err := c.DeregisterInstancesFromLoadBalancer(ctx, &classic.DeregisterInstancesFromLoadBalancerInput{
-				LoadBalancerName: aws.String(name), Instances: classicInstances(ids)})
-			if err := gone(mapErr("deregister from load balancer "+name, err)); err != nil {
-				return err
+			if err := onClassic(c, name, ins); err != nil {
+				return cloudaws.MapErr(verb+" load balancer "+name, err, codes)
 			}
 		}
 	}
 	if len(lb.TargetGroupARNs) > 0 {
-		c := elbv2.NewFromConfig(cfg)
+		c, tgs := elbv2.NewFromConfig(cfg), targets(ids)
 		for _, arn := range lb.TargetGroupARNs {
-			_, err := c.DeregisterTargets(ctx, &elbv2.DeregisterTargetsInput{TargetGroupArn: aws.String(arn), Targets: targets(ids)})
-			if err := gone(mapErr("deregister from target group "+arn, err)); err != nil {
-				return err
+			if err := onGroup(c, arn, tgs); err != nil {
+				return cloudaws.MapErr(verb+" target group "+arn, err, codes)
 			}
 		}
 	}
@@ -110,29 +108,18 @@ func targets(ids []string) []elbv2types.TargetDescription {
 // errGoneTarget marks an instance the load balancer does not know.
 var errGoneTarget = errors.New("elb: unknown instance")
 
-// mapErr classifies load balancing errors by code: a missing load balancer
-// or target group is cloud.ErrNotFound (the job names something that does
-// not exist), an unknown instance is errGoneTarget.
-func mapErr(op string, err error) error {
-	if err == nil {
-		return nil
-	}
-	var api smithy.APIError
-	if errors.As(err, &api) {
-		switch api.ErrorCode() {
-		case "LoadBalancerNotFound", "TargetGroupNotFound":
-			return fmt.Errorf("%s: %w: %w", op, cloud.ErrNotFound, err)
-		case "InvalidInstance", "InvalidTarget":
-			return fmt.Errorf("%s: %w: %w", op, errGoneTarget, err)
-		case "AccessDenied", "AccessDeniedException", "UnauthorizedOperation":
-			return fmt.Errorf("%s: %w: %w", op, cloud.ErrAccessDenied, err)
-		}
-	}
-	return fmt.Errorf("%s: %w", op, err)
+// codes: a missing load balancer or target group is cloud.ErrNotFound (the
+// job names something that does not exist), an unknown instance is
+// errGoneTarget.
+var codes = map[string]error{
+	"LoadBalancerNotFound": cloud.ErrNotFound, "TargetGroupNotFound": cloud.ErrNotFound,
+	"InvalidInstance": errGoneTarget, "InvalidTarget": errGoneTarget,
 }
 
+// gone drops the error of deregistering an instance the load balancer no
+// longer knows.
 func gone(err error) error {
-	if errors.Is(err, errGoneTarget) {
+	if errors.Is(cloudaws.MapErr("", err, codes), errGoneTarget) {
 		return nil
 	}
 	return err
