@@ -46,24 +46,8 @@ func RandomHex8() string {
 
 func (s *Service) now() time.Time { return s.Now().UTC().Truncate(time.Millisecond) }
 
-// caller returns the principal or an Unauthenticated error.
-func caller(ctx context.Context) (Principal, error) {
-	p, ok := PrincipalFrom(ctx)
-	if !ok {
-		return Principal{}, errs.E(errs.Unauthenticated, "Authentication required.")
-	}
-	return p, nil
-}
-
 func requireAdmin(ctx context.Context) (Principal, error) {
-	p, err := caller(ctx)
-	if err != nil {
-		return p, err
-	}
-	if !p.IsAdmin() {
-		return p, errs.E(errs.Forbidden, "Only an Administrator may do this.")
-	}
-	return p, nil
+	return Admin(ctx, "Only an Administrator may do this.")
 }
 
 // ---- teams ----
@@ -122,7 +106,7 @@ var teamIDRE = regexp.MustCompile(`^Z-[0-9A-F]{8}$`)
 
 // Team returns a team by id or name, if the caller may see it.
 func (s *Service) Team(ctx context.Context, idOrName string) (Team, error) {
-	p, err := caller(ctx)
+	p, err := Caller(ctx)
 	if err != nil {
 		return Team{}, err
 	}
@@ -143,7 +127,7 @@ func (s *Service) Team(ctx context.Context, idOrName string) (Team, error) {
 
 // Teams lists the teams the caller may see.
 func (s *Service) Teams(ctx context.Context, pg Page) ([]Team, string, error) {
-	p, err := caller(ctx)
+	p, err := Caller(ctx)
 	if err != nil {
 		return nil, "", err
 	}
@@ -152,7 +136,7 @@ func (s *Service) Teams(ctx context.Context, pg Page) ([]Team, string, error) {
 
 // MyTeams lists the caller's own teams.
 func (s *Service) MyTeams(ctx context.Context, pg Page) ([]Team, string, error) {
-	p, err := caller(ctx)
+	p, err := Caller(ctx)
 	if err != nil {
 		return nil, "", err
 	}
@@ -331,7 +315,7 @@ func (s *Service) createUser(ctx context.Context, userName, fullName, role, team
 // User returns a user the caller may see: administrators see everyone,
 // others themselves and those who share a team with them.
 func (s *Service) User(ctx context.Context, id int64) (User, error) {
-	p, err := caller(ctx)
+	p, err := Caller(ctx)
 	if err != nil {
 		return User{}, err
 	}
@@ -347,7 +331,7 @@ func (s *Service) User(ctx context.Context, id int64) (User, error) {
 
 // Users lists the users the caller may see.
 func (s *Service) Users(ctx context.Context, pg Page) ([]User, string, error) {
-	p, err := caller(ctx)
+	p, err := Caller(ctx)
 	if err != nil {
 		return nil, "", err
 	}
@@ -398,7 +382,7 @@ type NewKey struct {
 // CreateKey creates a key pair for the caller or, for an Administrator, for
 // any user (userID 0 means the caller).
 func (s *Service) CreateKey(ctx context.Context, userID int64) (NewKey, error) {
-	p, err := caller(ctx)
+	p, err := Caller(ctx)
 	if err != nil {
 		return NewKey{}, err
 	}
@@ -451,7 +435,7 @@ func newKeyPair() (accessKey, secret string) {
 // Keys lists a user's keys without secrets: the caller's own, or any user's
 // for an Administrator (userID 0 means the caller).
 func (s *Service) Keys(ctx context.Context, userID int64) ([]Key, error) {
-	p, err := caller(ctx)
+	p, err := Caller(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -466,7 +450,7 @@ func (s *Service) Keys(ctx context.Context, userID int64) ([]Key, error) {
 
 // RevokeKey revokes one of the caller's keys, or any key for an Administrator.
 func (s *Service) RevokeKey(ctx context.Context, accessKey string) error {
-	p, err := caller(ctx)
+	p, err := Caller(ctx)
 	if err != nil {
 		return err
 	}

@@ -31,14 +31,6 @@ func NewService(store Store, accs accounts.Store, groups cloud.AutoScaling) *Ser
 	return &Service{Store: store, Accounts: accs, Groups: groups, Now: time.Now, NewID: identity.RandomHex8}
 }
 
-func caller(ctx context.Context) (identity.Principal, error) {
-	p, ok := identity.PrincipalFrom(ctx)
-	if !ok {
-		return p, errs.E(errs.Unauthenticated, "Authentication required.")
-	}
-	return p, nil
-}
-
 // Input is what a caller may set on a job; nil fields are left unchanged
 // on update.
 type Input struct {
@@ -97,7 +89,7 @@ func (s *Service) visibleAccount(ctx context.Context, p identity.Principal, id s
 
 // Create creates a job of app (AppASG or AppAMI).
 func (s *Service) Create(ctx context.Context, app string, in Input) (Job, error) {
-	p, err := caller(ctx)
+	p, err := identity.Caller(ctx)
 	if err != nil {
 		return Job{}, err
 	}
@@ -315,7 +307,7 @@ func (s *Service) apply(ctx context.Context, j *Job, in Input, acc *accounts.Acc
 			acc = &a
 		}
 		a := *acc
-		t := cloud.Target{AccountID: a.ID, RoleArn: a.RoleArn, ExternalID: a.ExternalID, Region: j.BaseRegion}
+		t := a.Target(j.BaseRegion)
 		if _, err := s.Groups.GetGroup(ctx, t, j.ASG.AutoScalingGroupName); err != nil {
 			switch {
 			case errors.Is(err, cloud.ErrNotFound):
@@ -336,7 +328,7 @@ func amiOnly(in Input) bool {
 
 // Get returns a job of app the caller may see.
 func (s *Service) Get(ctx context.Context, app, id string) (Job, error) {
-	p, err := caller(ctx)
+	p, err := identity.Caller(ctx)
 	if err != nil {
 		return Job{}, err
 	}
@@ -352,7 +344,7 @@ func (s *Service) Get(ctx context.Context, app, id string) (Job, error) {
 
 // List lists the jobs the caller may see.
 func (s *Service) List(ctx context.Context, pg identity.Page) ([]Job, string, error) {
-	p, err := caller(ctx)
+	p, err := identity.Caller(ctx)
 	if err != nil {
 		return nil, "", err
 	}
@@ -411,7 +403,7 @@ func (s *Service) Group(ctx context.Context, accountID, region, name string) (cl
 }
 
 func (s *Service) target(ctx context.Context, accountID, region string) (cloud.Target, error) {
-	p, err := caller(ctx)
+	p, err := identity.Caller(ctx)
 	if err != nil {
 		return cloud.Target{}, err
 	}
@@ -431,7 +423,7 @@ func (s *Service) target(ctx context.Context, accountID, region string) (cloud.T
 	if s.Groups == nil {
 		return cloud.Target{}, errs.E(errs.Unavailable, "No cloud is configured.")
 	}
-	return cloud.Target{AccountID: a.ID, RoleArn: a.RoleArn, ExternalID: a.ExternalID, Region: region}, nil
+	return a.Target(region), nil
 }
 
 func cloudErr(err error, name string) error {
