@@ -2,134 +2,16 @@ package workflow
 
 import (
 	"context"
-	"encoding/json"
-	"errors"
 	"fmt"
-	"slices"
 	"strings"
 	"time"
 
 	"github.com/google/uuid"
 
 	"github.com/batchplane/batchplane/shared/cloud"
-	"github.com/batchplane/batchplane/shared/errs"
 	"github.com/batchplane/batchplane/shared/jobs"
 	"github.com/batchplane/batchplane/shared/runs"
 )
-
-func mustJSON(v any) []byte {
-	b, _ := json.Marshal(v)
-	return b
-}
-
-// causeMessage extracts errorMessage from a Lambda error cause, which Step
-// Functions passes as JSON.
-func causeMessage(cause string) string {
-	var c struct {
-		ErrorMessage string `json:"errorMessage"`
-	}
-	if json.Unmarshal([]byte(cause), &c) == nil && c.ErrorMessage != "" {
-		return c.ErrorMessage
-	}
-	return cause
-}
-
-// InstanceEvent is an EC2 event about one instance, from EventBridge in AWS
-// or the local cloud on a laptop.
-type InstanceEvent struct {
-	ID          string // the event id, for logs
-	InstanceID  string
-	State       string // EC2 state; "" for a spot interruption warning
-	Interrupted bool
-	Time        time.Time
-}
-
-// EventBridge detail types batchplane reacts to.
-const (
-	DetailStateChange      = "EC2 Instance State-change Notification"
-	DetailSpotInterruption = "EC2 Spot Instance Interruption Warning"
-)
-
-// ParseEvent reads an EventBridge event (the envelope AWS sends); ok is
-// false for events batchplane does not handle.
-func ParseEvent(raw []byte) (InstanceEvent, bool, error) {
-	var e struct {
-		ID         string          `json:"id"`
-		DetailType string          `json:"detail-type"`
-		Source     string          `json:"source"`
-		Time       time.Time       `json:"time"`
-		Detail     json.RawMessage `json:"detail"`
-	}
-	if err := json.Unmarshal(raw, &e); err != nil {
-		return InstanceEvent{}, false, fmt.Errorf("event: %w", err)
-	}
-	var d struct {
-		InstanceID     string `json:"instance-id"`
-		State          string `json:"state"`
-		InstanceAction string `json:"instance-action"`
-	}
-	if e.Source != "aws.ec2" || len(e.Detail) == 0 {
-		return InstanceEvent{}, false, nil
-	}
-	if err := json.Unmarshal(e.Detail, &d); err != nil {
-		return InstanceEvent{}, false, fmt.Errorf("event %s detail: %w", e.ID, err)
-	}
-	if d.InstanceID == "" {
-		return InstanceEvent{}, false, nil
-	}
-	ev := InstanceEvent{ID: e.ID, InstanceID: d.InstanceID, Time: e.Time}
-	switch e.DetailType {
-	case DetailStateChange:
-		ev.State = d.State
-	case DetailSpotInterruption:
-		ev.Interrupted = true
-	default:
-		return InstanceEvent{}, false, nil
-	}
-	return ev, true, nil
-}
-
-// HandleEvent applies one instance event to its run; duplicated and
-// reordered events are no-ops, and an applied event that loses an instance
-// reconciles the run (launching a replacement).
-func (w *Workflow) HandleEvent(ctx context.Context, ev InstanceEvent) error {
-	runID, err := w.Runs.RunOfInstance(ctx, ev.InstanceID)
-	if errs.Is(err, errs.NotFound) {
-		return nil // not an instance of ours
-	}
-	if err != nil {
-		return err
-	}
-	applied, err := w.Runs.ApplyInstanceEvent(ctx, runID, ev.InstanceID, ev.State, ev.Interrupted, ev.Time)
-	if err != nil || !applied {
-		return err
-	}
-	if ev.Interrupted {
-		w.log(ctx, runID, "interrupt-"+ev.InstanceID, runs.Warning, "Spot interruption warning for %s", ev.InstanceID)
-	}
-	switch {
-	case ev.Interrupted, ev.State == cloud.StateShuttingDown, ev.State == cloud.StateTerminated,
-		ev.State == cloud.StateStopping, ev.State == cloud.StateStopped:
-		return w.Reconcile(ctx, runID)
-	}
-	return nil
-}
-
-// Sweep reconciles every active run: the safety net for lost events, run
-// on a slow schedule (EventBridge rule in AWS, a ticker locally).
-func (w *Workflow) Sweep(ctx context.Context) error {
-	ids, err := w.Runs.ActiveRuns(ctx)
-	if err != nil {
-		return err
-	}
-	var errsOut []error
-	for _, id := range ids {
-		if err := w.Reconcile(ctx, id); err != nil {
-			errsOut = append(errsOut, fmt.Errorf("reconcile %s: %w", id, err))
-		}
-	}
-	return errors.Join(errsOut...)
-}
 
 // Reconcile keeps a processing run at its desired state: it refreshes its
 // instances from the cloud, replaces the lost, interrupted and (with
@@ -297,66 +179,6 @@ func (w *Workflow) reconcile(ctx context.Context, runID string) error {
 		return w.scale(ctx, r, j, t, spec, alive)
 	}
 	return nil
-}
-
-func marketName(m cloud.Market) string {
-	if m == cloud.Spot {
-		return "spot"
-	}
-	return "on-demand"
-}
-
-// attachReplacement puts an ASG job's replacement into the group, so it is
-// one of the group's instances (and behind the group's load balancers) like
-// the ones it replaces. Attaching raises the group's desired count; the
-// instance replaced has left the group (terminated), so the count before
-// is restored, with room made under the max size meanwhile, as takeOver.
-func (w *Workflow) attachReplacement(ctx context.Context, t cloud.Target, name, id string) error {
-	cur, err := w.Cloud.AutoScaling.GetGroup(ctx, t, name)
-	if err != nil {
-		return fmt.Errorf("group %s: %w", name, err)
-	}
-	if slices.Contains(cur.InstanceIDs, id) {
-		return nil
-	}
-	if cur.DesiredCapacity+1 > cur.MaxSize {
-		if err := w.Cloud.AutoScaling.SetMaxSize(ctx, t, name, cur.DesiredCapacity+1); err != nil {
-			return fmt.Errorf("raise max size of %s: %w", name, err)
-		}
-		defer func() { _ = w.Cloud.AutoScaling.SetMaxSize(context.WithoutCancel(ctx), t, name, cur.MaxSize) }()
-	}
-	if err := w.Cloud.AutoScaling.AttachInstances(ctx, t, name, []string{id}); err != nil {
-		return fmt.Errorf("attach %s to %s: %w", id, name, err)
-	}
-	if err := w.Cloud.AutoScaling.SetDesiredCapacity(ctx, t, name, cur.DesiredCapacity); err != nil {
-		return fmt.Errorf("restore desired of %s: %w", name, err)
-	}
-	return nil
-}
-
-// launchOne launches one instance, spot falling back to on-demand.
-func (w *Workflow) launchOne(ctx context.Context, r runs.Run, t cloud.Target, spec cloud.LaunchSpec, market cloud.Market, step string) (cloud.Instance, error) {
-	s := spec
-	s.Count = 1
-	if market == cloud.Spot {
-		s.Market, s.ClientToken = cloud.Spot, token(r.ID, step+"-s")
-		ins, err := w.Cloud.Compute.Launch(ctx, t, s)
-		if err == nil && len(ins) > 0 {
-			return ins[0], w.Runs.PutInstance(ctx, r.ID, record(ins[0], w.now()))
-		}
-		if err != nil && !errors.Is(err, cloud.ErrInsufficientCapacity) {
-			return cloud.Instance{}, fmt.Errorf("launch spot: %w", err)
-		}
-	}
-	s.Market, s.ClientToken = cloud.OnDemand, token(r.ID, step+"-o")
-	ins, err := w.Cloud.Compute.Launch(ctx, t, s)
-	if err != nil {
-		return cloud.Instance{}, fmt.Errorf("launch on-demand: %w", err)
-	}
-	if len(ins) == 0 {
-		return cloud.Instance{}, errors.New("launch returned no instance")
-	}
-	return ins[0], w.Runs.PutInstance(ctx, r.ID, record(ins[0], w.now()))
 }
 
 // scale applies an AMI job's CPU policies: above a ScaleUp threshold add
