@@ -160,29 +160,29 @@ func (w *Workflow) launch(ctx context.Context, r runs.Run, t cloud.Target, spec 
 	return out, nil
 }
 
-// launchOne launches one instance, spot falling back to on-demand.
+// launchOne launches one instance in market, or in the next of
+// launchMarkets when spot capacity is short. Each market has its own
+// ClientToken (step + "-s" / "-o"), so a retried step launches nothing twice.
 func (w *Workflow) launchOne(ctx context.Context, r runs.Run, t cloud.Target, spec cloud.LaunchSpec, market cloud.Market, step string) (cloud.Instance, error) {
 	s := spec
 	s.Count = 1
-	if market == cloud.Spot {
-		s.Market, s.ClientToken = cloud.Spot, token(r.ID, step+"-s")
+	for _, m := range launchMarkets(market) {
+		suffix := "-o"
+		if m == cloud.Spot {
+			suffix = "-s"
+		}
+		s.Market, s.ClientToken = m, token(r.ID, step+suffix)
 		ins, err := w.Cloud.Compute.Launch(ctx, t, s)
-		if err == nil && len(ins) > 0 {
+		switch {
+		case err == nil && len(ins) > 0:
 			return ins[0], w.Runs.PutInstance(ctx, r.ID, record(ins[0], w.now()))
+		case m == cloud.Spot && (err == nil || errors.Is(err, cloud.ErrInsufficientCapacity)):
+			// short of spot: next market
+		case err != nil:
+			return cloud.Instance{}, fmt.Errorf("launch %s: %w", marketName(m), err)
 		}
-		if err != nil && !errors.Is(err, cloud.ErrInsufficientCapacity) {
-			return cloud.Instance{}, fmt.Errorf("launch spot: %w", err)
-		}
 	}
-	s.Market, s.ClientToken = cloud.OnDemand, token(r.ID, step+"-o")
-	ins, err := w.Cloud.Compute.Launch(ctx, t, s)
-	if err != nil {
-		return cloud.Instance{}, fmt.Errorf("launch on-demand: %w", err)
-	}
-	if len(ins) == 0 {
-		return cloud.Instance{}, errors.New("launch returned no instance")
-	}
-	return ins[0], w.Runs.PutInstance(ctx, r.ID, record(ins[0], w.now()))
+	return cloud.Instance{}, errors.New("launch returned no instance")
 }
 
 // record is the run's record of an instance the cloud reported at now.
