@@ -51,16 +51,7 @@ func (it accountItem) account() accounts.Account {
 // one requires the team to exist, which makes account writes check their
 // teams atomically.
 func (s *Store) teamRef(teamID string, delta int) types.TransactWriteItem {
-	u := &types.Update{
-		TableName:                 &s.Table,
-		Key:                       key(teamPK(teamID), skTeam),
-		UpdateExpression:          aws.String("ADD Refs :d"),
-		ExpressionAttributeValues: map[string]types.AttributeValue{":d": &types.AttributeValueMemberN{Value: strconv.Itoa(delta)}},
-	}
-	if delta > 0 {
-		u.ConditionExpression = aws.String(exists)
-	}
-	return types.TransactWriteItem{Update: u}
+	return s.ref(teamPK(teamID), skTeam, delta)
 }
 
 // CreateAccount implements accounts.Store.

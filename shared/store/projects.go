@@ -16,13 +16,6 @@ import (
 
 var _ projects.Store = (*Store)(nil)
 
-func projectPK(id string) string { return "PROJECT#" + id }
-
-const (
-	skProject   = "PROJECT"
-	gsiProjects = "PROJECTS"
-)
-
 type projectItem struct {
 	PK, SK, Type   string
 	GSI1PK, GSI1SK string
