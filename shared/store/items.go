@@ -73,6 +73,14 @@ func del(table, pk, sk, cond string) types.TransactWriteItem {
 	return types.TransactWriteItem{Delete: d}
 }
 
+// delUnreferenced deletes the item at pk, sk if it exists and nothing
+// references it (Refs, counted by ref, is absent or 0).
+func (s *Store) delUnreferenced(pk, sk string) types.TransactWriteItem {
+	d := del(s.Table, pk, sk, "attribute_exists(PK) AND (attribute_not_exists(Refs) OR Refs = :zero)")
+	d.Delete.ExpressionAttributeValues = map[string]types.AttributeValue{":zero": &types.AttributeValueMemberN{Value: "0"}}
+	return d
+}
+
 const notExists = "attribute_not_exists(PK)"
 
 const exists = "attribute_exists(PK)"

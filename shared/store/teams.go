@@ -185,12 +185,7 @@ func (s *Store) DeleteTeam(ctx context.Context, t identity.Team) error {
 		}
 	}
 	return s.transact(ctx, "delete team", []types.TransactWriteItem{
-		{Delete: &types.Delete{
-			TableName:                 &s.Table,
-			Key:                       key(teamPK(t.ID), skTeam),
-			ConditionExpression:       aws.String("attribute_exists(PK) AND (attribute_not_exists(Refs) OR Refs = :zero)"),
-			ExpressionAttributeValues: map[string]types.AttributeValue{":zero": &types.AttributeValueMemberN{Value: "0"}},
-		}},
+		s.delUnreferenced(teamPK(t.ID), skTeam),
 		del(s.Table, teamNamePK(strings.ToLower(t.Name)), skTeamName, ""),
 	}, func(i int) error {
 		return errs.E(errs.Conflict, "Team %q is still in use.", t.Name)
