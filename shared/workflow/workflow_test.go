@@ -218,3 +218,55 @@ func TestMinOnDemandFloor(t *testing.T) {
 		t.Fatalf("after losing the on-demand one: %d spot, %d on-demand; want 2, 1", spot, od)
 	}
 }
+
+// cpu is a cloud.Metrics reporting a fixed average.
+type cpu func() float64
+
+func (c cpu) AverageCPU(context.Context, cloud.Target, []string, time.Time, time.Time) (float64, bool, error) {
+	return c(), true, nil
+}
+
+// TestScalingPolicies scales an AMI job's run by its policies on the CPU
+// the metrics report: up by ScaleFactor (spot) to MaxInstanceCount, then
+// down, spot first, to MinInstanceCount.
+func TestScalingPolicies(t *testing.T) {
+	h := newHarness(t)
+	load := 90.0
+	c := h.lc.Cloud()
+	c.Metrics = cpu(func() float64 { return load })
+	h.wf.Cloud = c
+	policy := func(typ string, at float64) jobs.ScalingPolicy {
+		return jobs.ScalingPolicy{ScaleType: typ, MetricName: "CPUUtilization", Namespace: "AWS/EC2", MetricStatisticType: "Average",
+			Period: 60, EvaluationPeriods: 1, ScaleAt: at, ScaleFactor: 2}
+	}
+	r := h.start(t, jobs.AppAMI, jobs.Input{Name: ptr("scaling"), AmiID: ptr("ami-0123456789abcdef0"), InstanceType: ptr("t3.micro"),
+		DesiredInstanceCount: ptr(2), MinInstanceCount: ptr(1), MaxInstanceCount: ptr(5), MinOnDemandInstanceCount: ptr(1),
+		ScalingPolicies: &[]jobs.ScalingPolicy{policy(jobs.ScaleUp, 70), policy(jobs.ScaleDown, 20)}})
+	ctx := context.Background()
+	steps := []struct {
+		name             string
+		load             float64
+		wantSpot, wantOD int
+		wantLog          string
+	}{
+		{"busy: up by two", 90, 3, 1, "Average CPU 90.0%: scaling up from 2 to 4 instances"},
+		{"busy: up by one to the maximum", 90, 4, 1, "scaling up from 4 to 5 instances"},
+		{"busy at the maximum: stays", 90, 4, 1, ""},
+		{"between thresholds: stays", 50, 4, 1, ""},
+		{"idle: down by two, spot first", 5, 2, 1, "Average CPU 5.0%: scaling down from 5 to 3 instances"},
+		{"idle: down to the minimum, spot first", 5, 0, 1, "scaling down from 3 to 1 instances"},
+		{"idle at the minimum: stays", 5, 0, 1, ""},
+	}
+	for _, st := range steps {
+		load = st.load
+		if err := h.wf.Reconcile(ctx, r.ID); err != nil {
+			t.Fatalf("%s: reconcile: %v", st.name, err)
+		}
+		if spot, od := h.markets(t, r); spot != st.wantSpot || od != st.wantOD {
+			t.Fatalf("%s: %d spot, %d on-demand; want %d, %d", st.name, spot, od, st.wantSpot, st.wantOD)
+		}
+		if st.wantLog != "" && !strings.Contains(h.logs(t, r.ID), st.wantLog) {
+			t.Fatalf("%s: log lacks %q:\n%s", st.name, st.wantLog, h.logs(t, r.ID))
+		}
+	}
+}
