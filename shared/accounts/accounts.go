@@ -13,6 +13,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/batchplane/batchplane/shared/cloud"
 	"github.com/batchplane/batchplane/shared/errs"
 	"github.com/batchplane/batchplane/shared/identity"
 	"github.com/batchplane/batchplane/shared/regions"
@@ -39,6 +40,12 @@ func (a Account) AWSAccountID() string {
 		return m[1]
 	}
 	return ""
+}
+
+// Target is where to act in the account: its role, assumed with its
+// ExternalId, in region.
+func (a Account) Target(region string) cloud.Target {
+	return cloud.Target{AccountID: a.ID, RoleArn: a.RoleArn, ExternalID: a.ExternalID, Region: region}
 }
 
 // Store persists accounts. Create and Update check, in the same
@@ -121,14 +128,6 @@ func validate(in Input, create bool) error {
 	return f.Err()
 }
 
-func caller(ctx context.Context) (identity.Principal, error) {
-	p, ok := identity.PrincipalFrom(ctx)
-	if !ok {
-		return p, errs.E(errs.Unauthenticated, "Authentication required.")
-	}
-	return p, nil
-}
-
 // resolveTeams maps names or ids to team ids; empty means the default team.
 func (s *Service) resolveTeams(ctx context.Context, names []string) ([]string, error) {
 	if len(names) == 0 {
@@ -157,7 +156,7 @@ func (s *Service) resolveTeams(ctx context.Context, names []string) ([]string, e
 
 // Create registers an account (Administrators only) with a fresh ExternalId.
 func (s *Service) Create(ctx context.Context, in Input) (Account, error) {
-	p, err := caller(ctx)
+	p, err := identity.Caller(ctx)
 	if err != nil {
 		return Account{}, err
 	}
@@ -201,7 +200,7 @@ func newExternalID() string {
 
 // Get returns an account the caller may see; others are not found.
 func (s *Service) Get(ctx context.Context, id string) (Account, error) {
-	p, err := caller(ctx)
+	p, err := identity.Caller(ctx)
 	if err != nil {
 		return Account{}, err
 	}
@@ -217,7 +216,7 @@ func (s *Service) Get(ctx context.Context, id string) (Account, error) {
 
 // List lists the accounts the caller may see.
 func (s *Service) List(ctx context.Context, pg identity.Page) ([]Account, string, error) {
-	p, err := caller(ctx)
+	p, err := identity.Caller(ctx)
 	if err != nil {
 		return nil, "", err
 	}

@@ -3,6 +3,8 @@ package accounts
 import (
 	"strings"
 	"testing"
+
+	"github.com/batchplane/batchplane/shared/cloud"
 )
 
 func TestValidRoleArn(t *testing.T) {
@@ -31,5 +33,24 @@ func TestValidRoleArn(t *testing.T) {
 				t.Errorf("AWSAccountID(%.50q) = %q, want %q", tc.arn, got, tc.id)
 			}
 		}
+	}
+}
+
+func TestTarget(t *testing.T) {
+	a := Account{ID: "A-1", BaseRegion: "us-east-1", RoleArn: "arn:aws:iam::123456789012:role/r", ExternalID: "bp-x"}
+	tests := []struct {
+		name   string
+		region string
+	}{
+		{"the base region", "us-east-1"},
+		{"another region", "eu-west-1"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, want := a.Target(tt.region), cloud.Target{AccountID: "A-1", RoleArn: a.RoleArn, ExternalID: "bp-x", Region: tt.region}
+			if got != want {
+				t.Errorf("Target(%s) = %+v, want %+v", tt.region, got, want)
+			}
+		})
 	}
 }

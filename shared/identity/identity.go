@@ -8,6 +8,8 @@ import (
 	"context"
 	"slices"
 	"time"
+
+	"github.com/batchplane/batchplane/shared/errs"
 )
 
 // Roles a user can hold.
@@ -113,6 +115,28 @@ func WithPrincipal(ctx context.Context, p Principal) context.Context {
 func PrincipalFrom(ctx context.Context) (Principal, bool) {
 	p, ok := ctx.Value(principalKey{}).(Principal)
 	return p, ok
+}
+
+// Caller returns the principal carried by ctx, or an Unauthenticated error.
+func Caller(ctx context.Context) (Principal, error) {
+	p, ok := PrincipalFrom(ctx)
+	if !ok {
+		return Principal{}, errs.E(errs.Unauthenticated, "Authentication required.")
+	}
+	return p, nil
+}
+
+// Admin returns the principal carried by ctx if it is an Administrator:
+// Unauthenticated without one, Forbidden (with message) for anyone else.
+func Admin(ctx context.Context, message string) (Principal, error) {
+	p, err := Caller(ctx)
+	if err != nil {
+		return p, err
+	}
+	if !p.IsAdmin() {
+		return p, errs.E(errs.Forbidden, "%s", message)
+	}
+	return p, nil
 }
 
 // Page asks for one page of a listing.

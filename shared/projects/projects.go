@@ -99,14 +99,7 @@ func (s *Service) apply(ctx context.Context, pr *Project, in Input, caller ident
 }
 
 func admin(ctx context.Context) (identity.Principal, error) {
-	p, ok := identity.PrincipalFrom(ctx)
-	if !ok {
-		return p, errs.E(errs.Unauthenticated, "Authentication required.")
-	}
-	if !p.IsAdmin() {
-		return p, errs.E(errs.Forbidden, "Only an Administrator may change projects.")
-	}
-	return p, nil
+	return identity.Admin(ctx, "Only an Administrator may change projects.")
 }
 
 // Create adds a project (Administrators only).
@@ -134,9 +127,9 @@ func (s *Service) Create(ctx context.Context, in Input) (Project, error) {
 
 // Get returns a project the caller may see.
 func (s *Service) Get(ctx context.Context, id string) (Project, error) {
-	p, ok := identity.PrincipalFrom(ctx)
-	if !ok {
-		return Project{}, errs.E(errs.Unauthenticated, "Authentication required.")
+	p, err := identity.Caller(ctx)
+	if err != nil {
+		return Project{}, err
 	}
 	pr, err := s.Store.GetProject(ctx, id)
 	if err == nil && !p.Sees(pr.Teams) {
@@ -147,9 +140,9 @@ func (s *Service) Get(ctx context.Context, id string) (Project, error) {
 
 // List lists the projects the caller may see.
 func (s *Service) List(ctx context.Context, pg identity.Page) ([]Project, string, error) {
-	p, ok := identity.PrincipalFrom(ctx)
-	if !ok {
-		return nil, "", errs.E(errs.Unauthenticated, "Authentication required.")
+	p, err := identity.Caller(ctx)
+	if err != nil {
+		return nil, "", err
 	}
 	return s.Store.ListProjects(ctx, p.Scope(), pg)
 }

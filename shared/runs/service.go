@@ -56,21 +56,13 @@ type Service struct {
 	NewID      func() string
 }
 
-func caller(ctx context.Context) (identity.Principal, error) {
-	p, ok := identity.PrincipalFrom(ctx)
-	if !ok {
-		return p, errs.E(errs.Unauthenticated, "Authentication required.")
-	}
-	return p, nil
-}
-
 func (s *Service) now() time.Time { return s.Now().UTC().Truncate(time.Millisecond) }
 
 // Execute starts a run of a job of the given app and returns its
 // RunRequestId. A job runs once at a time: executing a job that is already
 // executing is errs.Conflict.
 func (s *Service) Execute(ctx context.Context, jobID, app string) (string, error) {
-	p, err := caller(ctx)
+	p, err := identity.Caller(ctx)
 	if err != nil {
 		return "", err
 	}
@@ -114,7 +106,7 @@ func (s *Service) Execute(ctx context.Context, jobID, app string) (string, error
 
 // Check resolves a RunRequestId to its run id.
 func (s *Service) Check(ctx context.Context, requestID string) (string, error) {
-	p, err := caller(ctx)
+	p, err := identity.Caller(ctx)
 	if err != nil {
 		return "", err
 	}
@@ -130,7 +122,7 @@ func (s *Service) Check(ctx context.Context, requestID string) (string, error) {
 
 // Get returns a run the caller may see.
 func (s *Service) Get(ctx context.Context, id string) (Run, error) {
-	p, err := caller(ctx)
+	p, err := identity.Caller(ctx)
 	if err != nil {
 		return Run{}, err
 	}
@@ -146,7 +138,7 @@ func (s *Service) Get(ctx context.Context, id string) (Run, error) {
 
 // List lists the runs the caller may see, newest first.
 func (s *Service) List(ctx context.Context, pg identity.Page) ([]Run, string, error) {
-	p, err := caller(ctx)
+	p, err := identity.Caller(ctx)
 	if err != nil {
 		return nil, "", err
 	}
@@ -348,7 +340,7 @@ func Target(ctx context.Context, as accounts.Store, accountID, region string) (c
 	if err != nil {
 		return cloud.Target{}, fmt.Errorf("account %s: %w", accountID, err)
 	}
-	return cloud.Target{AccountID: a.ID, RoleArn: a.RoleArn, ExternalID: a.ExternalID, Region: region}, nil
+	return a.Target(region), nil
 }
 
 // MeasureCPU averages the CPU utilisation of a run's instances over the run.

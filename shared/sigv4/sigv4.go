@@ -176,16 +176,6 @@ func (v Verifier) Verify(ctx context.Context, r *http.Request, body []byte, secr
 	return "", invalid("signature mismatch")
 }
 
-// CanonicalRequest builds the canonical request of r for the signed
-// headers, as AWS's test suite does for services other than S3.
-func CanonicalRequest(r *http.Request, signedHeaders []string, payloadHash string) (string, error) {
-	q, err := canonicalQuery(r.URL.RawQuery)
-	if err != nil {
-		return "", err
-	}
-	return canonicalRequest(r, canonicalURI(r.URL.EscapedPath(), false), q, signedHeaders, payloadHash)
-}
-
 func canonicalRequest(r *http.Request, uri, query string, signedHeaders []string, payloadHash string) (string, error) {
 	var b strings.Builder
 	b.WriteString(r.Method)

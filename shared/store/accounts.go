@@ -7,7 +7,6 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/batchplane/batchplane/shared/accounts"
@@ -51,16 +50,7 @@ func (it accountItem) account() accounts.Account {
 // one requires the team to exist, which makes account writes check their
 // teams atomically.
 func (s *Store) teamRef(teamID string, delta int) types.TransactWriteItem {
-	u := &types.Update{
-		TableName:                 &s.Table,
-		Key:                       key(teamPK(teamID), skTeam),
-		UpdateExpression:          aws.String("ADD Refs :d"),
-		ExpressionAttributeValues: map[string]types.AttributeValue{":d": &types.AttributeValueMemberN{Value: strconv.Itoa(delta)}},
-	}
-	if delta > 0 {
-		u.ConditionExpression = aws.String(exists)
-	}
-	return types.TransactWriteItem{Update: u}
+	return s.ref(teamPK(teamID), skTeam, delta)
 }
 
 // CreateAccount implements accounts.Store.
@@ -127,12 +117,7 @@ func (s *Store) UpdateAccount(ctx context.Context, old, a accounts.Account) erro
 
 // DeleteAccount implements accounts.Store.
 func (s *Store) DeleteAccount(ctx context.Context, a accounts.Account) error {
-	items := []types.TransactWriteItem{{Delete: &types.Delete{
-		TableName:                 &s.Table,
-		Key:                       key(accountPK(a.ID), skAccount),
-		ConditionExpression:       aws.String("attribute_exists(PK) AND (attribute_not_exists(Refs) OR Refs = :zero)"),
-		ExpressionAttributeValues: map[string]types.AttributeValue{":zero": &types.AttributeValueMemberN{Value: "0"}},
-	}}}
+	items := []types.TransactWriteItem{s.delUnreferenced(accountPK(a.ID), skAccount)}
 	for _, t := range a.Teams {
 		items = append(items, s.teamRef(t, -1))
 	}

@@ -18,11 +18,6 @@ import (
 
 var _ jobs.Store = (*Store)(nil)
 
-const (
-	skJob   = "JOB"
-	gsiJobs = "JOBS"
-)
-
 type jobItem struct {
 	PK, SK, Type   string
 	GSI1PK, GSI1SK string
@@ -36,23 +31,12 @@ func jobItemOf(j jobs.Job) jobItem {
 // accountRef counts a job's reference on its account, so an account in use
 // cannot be deleted (DeleteAccount requires Refs = 0).
 func (s *Store) accountRef(accountID string, delta int) types.TransactWriteItem {
-	u := &types.Update{
-		TableName:                 &s.Table,
-		Key:                       key(accountPK(accountID), skAccount),
-		UpdateExpression:          aws.String("ADD Refs :d"),
-		ExpressionAttributeValues: map[string]types.AttributeValue{":d": &types.AttributeValueMemberN{Value: strconv.Itoa(delta)}},
-	}
-	if delta > 0 {
-		u.ConditionExpression = aws.String(exists)
-	}
-	return types.TransactWriteItem{Update: u}
+	return s.ref(accountPK(accountID), skAccount, delta)
 }
 
 // projectRef counts a job's reference on its project.
 func (s *Store) projectRef(projectID string, delta int) types.TransactWriteItem {
-	t := s.accountRef("", delta)
-	t.Update.Key = key(projectPK(projectID), skProject)
-	return t
+	return s.ref(projectPK(projectID), skProject, delta)
 }
 
 // CreateJob implements jobs.Store.

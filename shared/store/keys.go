@@ -1,6 +1,9 @@
 package store
 
-import "fmt"
+import (
+	"fmt"
+	"time"
+)
 
 // The single table's keys, for every entity batchplane has or will have, so
 // later features add items, not migrations. Nothing outside this package
@@ -39,20 +42,59 @@ const (
 	skUserName  = "USERNAME"
 	skKey       = "KEY"
 	skAccount   = "ACCOUNT"
+	skProject   = "PROJECT"
+	skJob       = "JOB"
+	skRunReq    = "RUNREQ"
+	skRun       = "RUN"
+	skInst      = "INSTANCE"
+	skLease     = "LEASE"
 	skCounter   = "COUNTER"
 	gsiTeams    = "TEAMS"
 	gsiUsers    = "USERS"
 	gsiAccounts = "ACCOUNTS"
+	gsiProjects = "PROJECTS"
+	gsiJobs     = "JOBS"
+	gsiRuns     = "RUNS"
 	pkOrg       = "ORG"
+	// skTokenKey is the organization item holding the sealed ContinuationToken key.
+	skTokenKey = "TOKENKEY"
+	// pkActiveRuns partitions one marker per unfinished run, so the safety
+	// sweep reads active runs with one Query, however many runs ever ran.
+	pkActiveRuns = "ACTIVERUNS"
+
+	// Sort key prefixes of the items under a team or a run.
+	memberPrefix = "MEMBER#"
+	instPrefix   = "INST#"
+	logPrefix    = "LOG#"
 )
 
 func teamPK(id string) string        { return "TEAM#" + id }
 func teamNamePK(lower string) string { return "TEAMNAME#" + lower }
-func memberSK(userID int64) string   { return "MEMBER#" + padID(userID) }
+func memberSK(userID int64) string   { return memberPrefix + padID(userID) }
 func userPK(id int64) string         { return fmt.Sprintf("USER#%d", id) }
 func userNamePK(lower string) string { return "USERNAME#" + lower }
 func keyPK(accessKey string) string  { return "KEY#" + accessKey }
 func userKeysGSI(id int64) string    { return fmt.Sprintf("USERKEYS#%d", id) }
 func accountPK(id string) string     { return "ACCOUNT#" + id }
+func projectPK(id string) string     { return "PROJECT#" + id }
+func jobPKOf(id string) string       { return "JOB#" + id }
+func runReqPK(id string) string      { return "RUNREQ#" + id }
+func runPK(id string) string         { return "RUN#" + id }
+func instSK(id string) string        { return instPrefix + id }
+func instIndexPK(id string) string   { return "INSTANCE#" + id }
 func counterPK(name string) string   { return "COUNTER#" + name }
 func padID(id int64) string          { return fmt.Sprintf("%012d", id) }
+
+// runsSK sorts all runs by start (GSI1SK).
+func runsSK(started time.Time, id string) string { return nanos(started) + "#" + id }
+
+// runOfJobSK sorts a job's runs by start (GSI2SK).
+func runOfJobSK(started time.Time) string { return "RUN#" + nanos(started) }
+
+// logKeySK marks a log line's once-key as written.
+func logKeySK(key string) string { return "LOGKEY#" + key }
+
+// logSK orders a run's log lines by time.
+func logSK(at time.Time, key string) string { return logPrefix + nanos(at) + "#" + key }
+
+func nanos(t time.Time) string { return fmt.Sprintf("%020d", t.UnixNano()) }

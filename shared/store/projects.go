@@ -16,13 +16,6 @@ import (
 
 var _ projects.Store = (*Store)(nil)
 
-func projectPK(id string) string { return "PROJECT#" + id }
-
-const (
-	skProject   = "PROJECT"
-	gsiProjects = "PROJECTS"
-)
-
 type projectItem struct {
 	PK, SK, Type   string
 	GSI1PK, GSI1SK string
@@ -75,12 +68,7 @@ func (s *Store) UpdateProject(ctx context.Context, p projects.Project) error {
 
 // DeleteProject implements projects.Store: refused while jobs use it.
 func (s *Store) DeleteProject(ctx context.Context, p projects.Project) error {
-	d := types.TransactWriteItem{Delete: &types.Delete{
-		TableName:                 &s.Table,
-		Key:                       key(projectPK(p.ID), skProject),
-		ConditionExpression:       aws.String("attribute_exists(PK) AND (attribute_not_exists(Refs) OR Refs = :zero)"),
-		ExpressionAttributeValues: map[string]types.AttributeValue{":zero": &types.AttributeValueMemberN{Value: "0"}},
-	}}
+	d := s.delUnreferenced(projectPK(p.ID), skProject)
 	return s.transact(ctx, "delete project", []types.TransactWriteItem{d, s.accountRef(p.AccountID, -1)}, func(i int) error {
 		if i == 0 {
 			return errs.E(errs.Conflict, "Project %s still has jobs; delete them first.", p.ID)

@@ -9,7 +9,6 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
-	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
@@ -18,7 +17,6 @@ import (
 	"github.com/aws/smithy-go"
 
 	"github.com/batchplane/batchplane/shared/errs"
-	"github.com/batchplane/batchplane/shared/identity"
 	"github.com/batchplane/batchplane/shared/routes"
 )
 
@@ -38,17 +36,6 @@ type Store struct {
 // New returns a Store over table.
 func New(db *dynamodb.Client, table string, tokens Tokens) *Store {
 	return &Store{DB: db, Table: table, Tokens: tokens}
-}
-
-// pageLimit caps a requested page size.
-func pageLimit(n int) int32 {
-	switch {
-	case n <= 0:
-		return DefaultPageSize
-	case n > MaxPageSize:
-		return MaxPageSize
-	}
-	return int32(n)
 }
 
 // mapErr classifies AWS errors by type, never by string.
@@ -86,117 +73,6 @@ func cancelReasons(err error) []string {
 		out[i] = aws.ToString(r.Code)
 	}
 	return out
-}
-
-// getItem reads one item into out; errs.NotFound if absent.
-func (s *Store) getItem(ctx context.Context, pk, sk string, out any, what string) error {
-	res, err := s.DB.GetItem(ctx, &dynamodb.GetItemInput{
-		TableName: &s.Table,
-		Key:       key(pk, sk),
-	})
-	if err != nil {
-		return mapErr("get "+what, err)
-	}
-	if res.Item == nil {
-		return errs.NotFoundf("%s not found.", what)
-	}
-	if err := attributevalue.UnmarshalMap(res.Item, out); err != nil {
-		return fmt.Errorf("decode %s: %w", what, err)
-	}
-	return nil
-}
-
-func key(pk, sk string) map[string]types.AttributeValue {
-	return map[string]types.AttributeValue{
-		"PK": &types.AttributeValueMemberS{Value: pk},
-		"SK": &types.AttributeValueMemberS{Value: sk},
-	}
-}
-
-func str(s string) types.AttributeValue { return &types.AttributeValueMemberS{Value: s} }
-
-// query runs one page of a query on the table or an index. scope binds the
-// ContinuationToken to this listing.
-type query struct {
-	index    string // "" for the table
-	pkName   string
-	pk       string
-	filter   string
-	names    map[string]string
-	values   map[string]types.AttributeValue
-	forward  bool
-	scope    string
-	token    string
-	limit    int
-	skPrefix string
-}
-
-func (s *Store) queryPage(ctx context.Context, q query) ([]map[string]types.AttributeValue, string, error) {
-	start, err := s.Tokens.Decode(q.scope, q.token)
-	if err != nil {
-		return nil, "", err
-	}
-	names := map[string]string{"#pk": q.pkName}
-	values := map[string]types.AttributeValue{":pk": str(q.pk)}
-	cond := "#pk = :pk"
-	if q.skPrefix != "" {
-		names["#sk"] = "SK"
-		values[":skp"] = str(q.skPrefix)
-		cond += " AND begins_with(#sk, :skp)"
-	}
-	for k, v := range q.names {
-		names[k] = v
-	}
-	for k, v := range q.values {
-		values[k] = v
-	}
-	in := &dynamodb.QueryInput{
-		TableName:                 &s.Table,
-		KeyConditionExpression:    &cond,
-		ExpressionAttributeNames:  names,
-		ExpressionAttributeValues: values,
-		ExclusiveStartKey:         start,
-		Limit:                     aws.Int32(pageLimit(q.limit)),
-		ScanIndexForward:          aws.Bool(q.forward),
-	}
-	if q.index != "" {
-		in.IndexName = &q.index
-	}
-	if q.filter != "" {
-		in.FilterExpression = &q.filter
-	}
-	res, err := s.DB.Query(ctx, in)
-	if err != nil {
-		return nil, "", mapErr("query "+q.scope, err)
-	}
-	next, err := s.Tokens.Encode(q.scope, res.LastEvaluatedKey)
-	if err != nil {
-		return nil, "", err
-	}
-	return res.Items, next, nil
-}
-
-// teamFilter returns a filter keeping items whose Teams attribute holds any
-// of teams; nil teams means no filter. An empty non-nil list matches nothing.
-func teamFilter(attr string, teams []string) (string, map[string]string, map[string]types.AttributeValue) {
-	if teams == nil {
-		return "", nil, nil
-	}
-	if len(teams) == 0 {
-		return "attribute_not_exists(#none)", map[string]string{"#none": "PK"}, nil
-	}
-	names := map[string]string{"#teams": attr}
-	values := map[string]types.AttributeValue{}
-	expr := ""
-	for i, t := range teams {
-		k := fmt.Sprintf(":t%d", i)
-		values[k] = str(t)
-		if i > 0 {
-			expr += " OR "
-		}
-		expr += "contains(#teams, " + k + ")"
-	}
-	return expr, names, values
 }
 
 // CreateTable creates the single table and its indexes if it does not exist,
@@ -269,7 +145,7 @@ func (s *Store) TokenKey(ctx context.Context, sealer interface {
 	const aad = "continuation-token-key"
 	for range 2 {
 		var it struct{ Sealed []byte }
-		err := s.getItem(ctx, pkOrg, "TOKENKEY", &it, "token key")
+		err := s.getItem(ctx, pkOrg, skTokenKey, &it, "token key")
 		if err == nil {
 			return sealer.Open(ctx, it.Sealed, aad)
 		}
@@ -284,7 +160,7 @@ func (s *Store) TokenKey(ctx context.Context, sealer interface {
 		if err != nil {
 			return nil, fmt.Errorf("seal token key: %w", err)
 		}
-		av, err := attributevalue.MarshalMap(map[string]any{"PK": pkOrg, "SK": "TOKENKEY", "Type": "TokenKey", "Sealed": sealed})
+		av, err := attributevalue.MarshalMap(map[string]any{"PK": pkOrg, "SK": skTokenKey, "Type": "TokenKey", "Sealed": sealed})
 		if err != nil {
 			return nil, err
 		}
@@ -298,28 +174,4 @@ func (s *Store) TokenKey(ctx context.Context, sealer interface {
 		// Another process created it first: read theirs.
 	}
 	return nil, errors.New("token key: lost creation race twice")
-}
-
-// listPage runs one page of a query and decodes its items with conv.
-func listPage[I, T any](ctx context.Context, s *Store, q query, what string, conv func(I) T) ([]T, string, error) {
-	items, next, err := s.queryPage(ctx, q)
-	if err != nil {
-		return nil, "", err
-	}
-	var its []I
-	if err := attributevalue.UnmarshalListOfMaps(items, &its); err != nil {
-		return nil, "", fmt.Errorf("decode %s: %w", what, err)
-	}
-	out := make([]T, len(its))
-	for i, it := range its {
-		out[i] = conv(it)
-	}
-	return out, next, nil
-}
-
-// teamQuery is a GSI1 collection listing, filtered by team scope.
-func teamQuery(collection, scope string, teams []string, p identity.Page) query {
-	f, n, v := teamFilter("Teams", teams)
-	return query{index: "GSI1", pkName: "GSI1PK", pk: collection, forward: true, filter: f, names: n, values: v,
-		scope: scope + ":" + strings.Join(teams, ","), token: p.Token, limit: p.Limit}
 }

@@ -2,134 +2,15 @@ package workflow
 
 import (
 	"context"
-	"encoding/json"
-	"errors"
 	"fmt"
-	"slices"
-	"strings"
 	"time"
 
 	"github.com/google/uuid"
 
 	"github.com/batchplane/batchplane/shared/cloud"
-	"github.com/batchplane/batchplane/shared/errs"
 	"github.com/batchplane/batchplane/shared/jobs"
 	"github.com/batchplane/batchplane/shared/runs"
 )
-
-func mustJSON(v any) []byte {
-	b, _ := json.Marshal(v)
-	return b
-}
-
-// causeMessage extracts errorMessage from a Lambda error cause, which Step
-// Functions passes as JSON.
-func causeMessage(cause string) string {
-	var c struct {
-		ErrorMessage string `json:"errorMessage"`
-	}
-	if json.Unmarshal([]byte(cause), &c) == nil && c.ErrorMessage != "" {
-		return c.ErrorMessage
-	}
-	return cause
-}
-
-// InstanceEvent is an EC2 event about one instance, from EventBridge in AWS
-// or the local cloud on a laptop.
-type InstanceEvent struct {
-	ID          string // the event id, for logs
-	InstanceID  string
-	State       string // EC2 state; "" for a spot interruption warning
-	Interrupted bool
-	Time        time.Time
-}
-
-// EventBridge detail types batchplane reacts to.
-const (
-	DetailStateChange      = "EC2 Instance State-change Notification"
-	DetailSpotInterruption = "EC2 Spot Instance Interruption Warning"
-)
-
-// ParseEvent reads an EventBridge event (the envelope AWS sends); ok is
-// false for events batchplane does not handle.
-func ParseEvent(raw []byte) (InstanceEvent, bool, error) {
-	var e struct {
-		ID         string          `json:"id"`
-		DetailType string          `json:"detail-type"`
-		Source     string          `json:"source"`
-		Time       time.Time       `json:"time"`
-		Detail     json.RawMessage `json:"detail"`
-	}
-	if err := json.Unmarshal(raw, &e); err != nil {
-		return InstanceEvent{}, false, fmt.Errorf("event: %w", err)
-	}
-	var d struct {
-		InstanceID     string `json:"instance-id"`
-		State          string `json:"state"`
-		InstanceAction string `json:"instance-action"`
-	}
-	if e.Source != "aws.ec2" || len(e.Detail) == 0 {
-		return InstanceEvent{}, false, nil
-	}
-	if err := json.Unmarshal(e.Detail, &d); err != nil {
-		return InstanceEvent{}, false, fmt.Errorf("event %s detail: %w", e.ID, err)
-	}
-	if d.InstanceID == "" {
-		return InstanceEvent{}, false, nil
-	}
-	ev := InstanceEvent{ID: e.ID, InstanceID: d.InstanceID, Time: e.Time}
-	switch e.DetailType {
-	case DetailStateChange:
-		ev.State = d.State
-	case DetailSpotInterruption:
-		ev.Interrupted = true
-	default:
-		return InstanceEvent{}, false, nil
-	}
-	return ev, true, nil
-}
-
-// HandleEvent applies one instance event to its run; duplicated and
-// reordered events are no-ops, and an applied event that loses an instance
-// reconciles the run (launching a replacement).
-func (w *Workflow) HandleEvent(ctx context.Context, ev InstanceEvent) error {
-	runID, err := w.Runs.RunOfInstance(ctx, ev.InstanceID)
-	if errs.Is(err, errs.NotFound) {
-		return nil // not an instance of ours
-	}
-	if err != nil {
-		return err
-	}
-	applied, err := w.Runs.ApplyInstanceEvent(ctx, runID, ev.InstanceID, ev.State, ev.Interrupted, ev.Time)
-	if err != nil || !applied {
-		return err
-	}
-	if ev.Interrupted {
-		w.log(ctx, runID, "interrupt-"+ev.InstanceID, runs.Warning, "Spot interruption warning for %s", ev.InstanceID)
-	}
-	switch {
-	case ev.Interrupted, ev.State == cloud.StateShuttingDown, ev.State == cloud.StateTerminated,
-		ev.State == cloud.StateStopping, ev.State == cloud.StateStopped:
-		return w.Reconcile(ctx, runID)
-	}
-	return nil
-}
-
-// Sweep reconciles every active run: the safety net for lost events, run
-// on a slow schedule (EventBridge rule in AWS, a ticker locally).
-func (w *Workflow) Sweep(ctx context.Context) error {
-	ids, err := w.Runs.ActiveRuns(ctx)
-	if err != nil {
-		return err
-	}
-	var errsOut []error
-	for _, id := range ids {
-		if err := w.Reconcile(ctx, id); err != nil {
-			errsOut = append(errsOut, fmt.Errorf("reconcile %s: %w", id, err))
-		}
-	}
-	return errors.Join(errsOut...)
-}
 
 // Reconcile keeps a processing run at its desired state: it refreshes its
 // instances from the cloud, replaces the lost, interrupted and (with
@@ -167,202 +48,118 @@ func (w *Workflow) Reconcile(ctx context.Context, runID string) error {
 // leaseTime bounds a reconcile; a crashed holder's lease expires after it.
 const leaseTime = 30 * time.Second
 
+// runScope is what one reconcile of a run works with.
+type runScope struct {
+	run    runs.Run
+	job    jobs.Job
+	target cloud.Target
+	plan   plan
+}
+
 func (w *Workflow) reconcile(ctx context.Context, runID string) error {
-	r, err := w.Runs.GetRun(ctx, runID)
-	if err != nil {
+	sc, ok, err := w.scope(ctx, runID)
+	if err != nil || !ok {
 		return err
 	}
-	if r.Status != runs.StatusProcessing || r.StopRequested {
-		return nil
-	}
-	j, err := w.Jobs.GetJob(ctx, r.JobID)
-	if err != nil {
-		return err
-	}
-	if j.ASG != nil && j.ASG.StandBy {
-		return nil
-	}
-	t, err := runs.Target(ctx, w.Accounts, r.AccountID, r.Region)
-	if err != nil {
-		return err
-	}
-	recs, err := w.Runs.ListInstances(ctx, r.ID)
+	recs, err := w.Runs.ListInstances(ctx, sc.run.ID)
 	if err != nil {
 		return err
 	}
 	// Refresh from the cloud: repairs runs whose events were lost.
-	live, err := w.Cloud.Compute.DescribeRun(ctx, t, r.ID)
+	live, err := w.Cloud.Compute.DescribeRun(ctx, sc.target, sc.run.ID)
 	if err != nil {
 		return fmt.Errorf("describe run: %w", err)
 	}
-	byID := map[string]cloud.Instance{}
-	for _, in := range live {
-		byID[in.ID] = in
-	}
 	now := w.now()
-	replaceUnhealthy := (j.ASG != nil && j.ASG.ReplaceUnhealthyInstances) || (j.AMI != nil && j.AMI.ReplaceUnhealthyInstances)
-	p, err := w.plan(ctx, r, j, t)
-	if err != nil {
-		return err
-	}
-	// An instance is not judged unhealthy before its health check grace
-	// period (the group's for an ASG job, the job's for an AMI job) has
-	// passed: a booting application is not a failing one.
-	var grace time.Duration
-	switch {
-	case p.group != nil:
-		grace = time.Duration(p.group.HealthCheckGracePeriod) * time.Second
-	case j.AMI != nil:
-		grace = time.Duration(j.AMI.HealthCheckGracePeriod) * time.Second
-	}
-	var alive, lost []runs.Instance
-	aliveOD := 0
-	for i := range recs {
-		rec := &recs[i]
-		if l, ok := byID[rec.InstanceID]; ok {
-			if l.State != rec.State {
-				if _, err := w.Runs.ApplyInstanceEvent(ctx, r.ID, rec.InstanceID, l.State, false, now); err != nil {
-					return err
-				}
-				rec.State = l.State
-			}
-			rec.Healthy = l.Healthy
-		} else if rec.State != cloud.StateTerminated {
-			if _, err := w.Runs.ApplyInstanceEvent(ctx, r.ID, rec.InstanceID, cloud.StateTerminated, false, now); err != nil {
-				return err
-			}
-			rec.State = cloud.StateTerminated
-		}
-		switch {
-		case rec.ReplacedBy != "":
-		case rec.Alive() && (rec.Healthy || !replaceUnhealthy || now.Sub(rec.LaunchTime) < grace):
-			alive = append(alive, *rec)
-			if !rec.Spot {
-				aliveOD++
-			}
-		default:
-			lost = append(lost, *rec)
+	act := decide(observed{Records: recs, Live: live, Now: now, Grace: gracePeriod(sc.job, sc.plan.group),
+		Desired: sc.run.Desired, MinOnDemand: sc.run.MinOnDemand, ReplaceUnhealthy: replaceUnhealthy(sc.job)})
+	for _, c := range act.Refresh {
+		if _, err := w.Runs.ApplyInstanceEvent(ctx, sc.run.ID, c.InstanceID, c.State, false, now); err != nil {
+			return err
 		}
 	}
-	spec := p.spec
-	for _, old := range lost {
-		if len(alive) >= r.Desired {
-			break
-		}
-		market := cloud.Spot
-		if aliveOD < r.MinOnDemand {
-			market = cloud.OnDemand
-		}
-		in, err := w.launchOne(ctx, r, t, spec, market, "r-"+old.InstanceID)
+	alive := act.Alive
+	for _, rp := range act.Replace {
+		in, err := w.replace(ctx, sc, rp)
 		if err != nil {
 			return err
 		}
-		if err := w.register(ctx, r, j, t, []string{in.ID}, "r-"+old.InstanceID); err != nil {
-			return err
-		}
-		why := "was lost"
-		switch {
-		case old.Interrupted:
-			why = "was interrupted (spot)"
-		case old.Alive() && !old.Healthy:
-			why = "is unhealthy"
-		}
-		// Out of the load balancers before it goes (an interrupted spot
-		// instance drains during its two-minute warning).
-		if err := w.deregister(ctx, j, t, []string{old.InstanceID}); err != nil {
-			return err
-		}
-		if old.Alive() && !old.Healthy && !old.Interrupted {
-			if err := w.Cloud.Compute.Terminate(ctx, t, []string{old.InstanceID}); err != nil {
-				return fmt.Errorf("terminate unhealthy: %w", err)
-			}
-		}
-		if p.group != nil {
-			if err := w.attachReplacement(ctx, t, p.group.Name, in.ID); err != nil {
-				return err
-			}
-		}
-		// Marked last: a reconcile that fails before here does it all again
-		// (the launch is idempotent by its ClientToken).
-		if _, err := w.Runs.MarkReplaced(ctx, r.ID, old.InstanceID, in.ID); err != nil {
-			return err
-		}
-		w.log(ctx, r.ID, "replace-"+old.InstanceID, runs.Warning, "Instance %s %s; replaced by %s (%s)", old.InstanceID, why, in.ID, marketName(in.Market))
 		alive = append(alive, record(in, now))
-		if in.Market == cloud.OnDemand {
-			aliveOD++
-		}
 	}
-	if j.AMI != nil {
-		return w.scale(ctx, r, j, t, spec, alive)
+	if sc.job.AMI != nil {
+		return w.scale(ctx, sc, alive)
 	}
 	return nil
 }
 
-func marketName(m cloud.Market) string {
-	if m == cloud.Spot {
-		return "spot"
-	}
-	return "on-demand"
-}
-
-// attachReplacement puts an ASG job's replacement into the group, so it is
-// one of the group's instances (and behind the group's load balancers) like
-// the ones it replaces. Attaching raises the group's desired count; the
-// instance replaced has left the group (terminated), so the count before
-// is restored, with room made under the max size meanwhile, as takeOver.
-func (w *Workflow) attachReplacement(ctx context.Context, t cloud.Target, name, id string) error {
-	cur, err := w.Cloud.AutoScaling.GetGroup(ctx, t, name)
+// scope reads what reconciling a run needs; ok is false when the run is not
+// to be reconciled (not processing, stopping, or its ASG job in StandBy).
+func (w *Workflow) scope(ctx context.Context, runID string) (runScope, bool, error) {
+	r, err := w.Runs.GetRun(ctx, runID)
 	if err != nil {
-		return fmt.Errorf("group %s: %w", name, err)
+		return runScope{}, false, err
 	}
-	if slices.Contains(cur.InstanceIDs, id) {
-		return nil
+	if r.Status != runs.StatusProcessing || r.StopRequested {
+		return runScope{}, false, nil
 	}
-	if cur.DesiredCapacity+1 > cur.MaxSize {
-		if err := w.Cloud.AutoScaling.SetMaxSize(ctx, t, name, cur.DesiredCapacity+1); err != nil {
-			return fmt.Errorf("raise max size of %s: %w", name, err)
-		}
-		defer func() { _ = w.Cloud.AutoScaling.SetMaxSize(context.WithoutCancel(ctx), t, name, cur.MaxSize) }()
-	}
-	if err := w.Cloud.AutoScaling.AttachInstances(ctx, t, name, []string{id}); err != nil {
-		return fmt.Errorf("attach %s to %s: %w", id, name, err)
-	}
-	if err := w.Cloud.AutoScaling.SetDesiredCapacity(ctx, t, name, cur.DesiredCapacity); err != nil {
-		return fmt.Errorf("restore desired of %s: %w", name, err)
-	}
-	return nil
-}
-
-// launchOne launches one instance, spot falling back to on-demand.
-func (w *Workflow) launchOne(ctx context.Context, r runs.Run, t cloud.Target, spec cloud.LaunchSpec, market cloud.Market, step string) (cloud.Instance, error) {
-	s := spec
-	s.Count = 1
-	if market == cloud.Spot {
-		s.Market, s.ClientToken = cloud.Spot, token(r.ID, step+"-s")
-		ins, err := w.Cloud.Compute.Launch(ctx, t, s)
-		if err == nil && len(ins) > 0 {
-			return ins[0], w.Runs.PutInstance(ctx, r.ID, record(ins[0], w.now()))
-		}
-		if err != nil && !errors.Is(err, cloud.ErrInsufficientCapacity) {
-			return cloud.Instance{}, fmt.Errorf("launch spot: %w", err)
-		}
-	}
-	s.Market, s.ClientToken = cloud.OnDemand, token(r.ID, step+"-o")
-	ins, err := w.Cloud.Compute.Launch(ctx, t, s)
+	j, err := w.Jobs.GetJob(ctx, r.JobID)
 	if err != nil {
-		return cloud.Instance{}, fmt.Errorf("launch on-demand: %w", err)
+		return runScope{}, false, err
 	}
-	if len(ins) == 0 {
-		return cloud.Instance{}, errors.New("launch returned no instance")
+	if j.ASG != nil && j.ASG.StandBy {
+		return runScope{}, false, nil
 	}
-	return ins[0], w.Runs.PutInstance(ctx, r.ID, record(ins[0], w.now()))
+	t, err := runs.Target(ctx, w.Accounts, r.AccountID, r.Region)
+	if err != nil {
+		return runScope{}, false, err
+	}
+	p, err := w.plan(ctx, r, j, t)
+	if err != nil {
+		return runScope{}, false, err
+	}
+	return runScope{run: r, job: j, target: t, plan: p}, true, nil
 }
 
-// scale applies an AMI job's CPU policies: above a ScaleUp threshold add
-// ScaleFactor instances (up to MaxInstanceCount), below a ScaleDown
-// threshold remove them (down to MinInstanceCount), spot first.
-func (w *Workflow) scale(ctx context.Context, r runs.Run, j jobs.Job, t cloud.Target, spec cloud.LaunchSpec, alive []runs.Instance) error {
+// replace launches the replacement of one instance, puts it behind the
+// job's load balancers (and into an ASG job's group), takes the old one
+// out and marks it replaced.
+func (w *Workflow) replace(ctx context.Context, sc runScope, rp replacement) (cloud.Instance, error) {
+	r, j, t, old := sc.run, sc.job, sc.target, rp.Old
+	step := "r-" + old.InstanceID
+	in, err := w.launchOne(ctx, r, t, sc.plan.spec, rp.Market, step)
+	if err != nil {
+		return in, err
+	}
+	if err := w.register(ctx, r, j, t, []string{in.ID}, step); err != nil {
+		return in, err
+	}
+	// Out of the load balancers before it goes (an interrupted spot
+	// instance drains during its two-minute warning).
+	if err := w.deregister(ctx, j, t, []string{old.InstanceID}); err != nil {
+		return in, err
+	}
+	if rp.Terminate {
+		if err := w.Cloud.Compute.Terminate(ctx, t, []string{old.InstanceID}); err != nil {
+			return in, fmt.Errorf("terminate unhealthy: %w", err)
+		}
+	}
+	if g := sc.plan.group; g != nil {
+		if err := w.attachReplacement(ctx, t, g.Name, in.ID); err != nil {
+			return in, err
+		}
+	}
+	// Marked last: a reconcile that fails before here does it all again
+	// (the launch is idempotent by its ClientToken).
+	if _, err := w.Runs.MarkReplaced(ctx, r.ID, old.InstanceID, in.ID); err != nil {
+		return in, err
+	}
+	w.log(ctx, r.ID, "replace-"+old.InstanceID, runs.Warning, "Instance %s %s; replaced by %s (%s)", old.InstanceID, rp.Why, in.ID, marketName(in.Market))
+	return in, nil
+}
+
+// scale applies an AMI job's CPU policies (policyWindow, scaleTo): the
+// first that fires resizes the run.
+func (w *Workflow) scale(ctx context.Context, sc runScope, alive []runs.Instance) error {
 	if w.Cloud.Metrics == nil || len(alive) == 0 {
 		return nil
 	}
@@ -371,31 +168,28 @@ func (w *Workflow) scale(ctx context.Context, r runs.Run, j jobs.Job, t cloud.Ta
 		ids[i] = in.InstanceID
 	}
 	now := w.now()
-	for _, p := range j.AMI.ScalingPolicies {
-		if !strings.EqualFold(p.MetricName, "CPUUtilization") || p.Period <= 0 {
+	a := sc.job.AMI
+	for _, p := range a.ScalingPolicies {
+		window, ok := policyWindow(p)
+		if !ok {
 			continue
 		}
-		window := time.Duration(p.Period*max(p.EvaluationPeriods, 1)) * time.Second
-		avg, ok, err := w.Cloud.Metrics.AverageCPU(ctx, t, ids, now.Add(-window), now)
+		avg, ok, err := w.Cloud.Metrics.AverageCPU(ctx, sc.target, ids, now.Add(-window), now)
 		if err != nil || !ok {
 			continue
 		}
-		n := max(int(p.ScaleFactor), 1)
-		switch {
-		case p.ScaleType == jobs.ScaleUp && avg > p.ScaleAt && r.Desired < j.AMI.MaxInstanceCount:
-			n = min(n, j.AMI.MaxInstanceCount-r.Desired)
-			return w.resize(ctx, r, j, t, spec, r.Desired+n, alive, avg)
-		case p.ScaleType == jobs.ScaleDown && avg < p.ScaleAt && r.Desired > j.AMI.MinInstanceCount:
-			n = min(n, r.Desired-j.AMI.MinInstanceCount)
-			return w.resize(ctx, r, j, t, spec, r.Desired-n, alive, avg)
+		if to, ok := scaleTo(p, avg, sc.run.Desired, a.MinInstanceCount, a.MaxInstanceCount); ok {
+			return w.resize(ctx, sc, to, alive, avg)
 		}
 	}
 	return nil
 }
 
-func (w *Workflow) resize(ctx context.Context, r runs.Run, j jobs.Job, t cloud.Target, spec cloud.LaunchSpec, desired int, alive []runs.Instance, avg float64) error {
-	from := r.Desired
-	r, err := w.update(ctx, r.ID, func(run *runs.Run) bool {
+// resize sets the run's desired count and launches (spot) or removes
+// (scaleInVictims) the difference.
+func (w *Workflow) resize(ctx context.Context, sc runScope, desired int, alive []runs.Instance, avg float64) error {
+	from := sc.run.Desired
+	r, err := w.update(ctx, sc.run.ID, func(run *runs.Run) bool {
 		if run.Desired != from {
 			return false
 		}
@@ -405,11 +199,12 @@ func (w *Workflow) resize(ctx context.Context, r runs.Run, j jobs.Job, t cloud.T
 	if err != nil || r.Desired != desired {
 		return err
 	}
+	j, t := sc.job, sc.target
 	key := fmt.Sprintf("scale-%d-%d", from, desired)
 	if desired > from {
 		w.log(ctx, r.ID, key, runs.Info, "Average CPU %.1f%%: scaling up from %d to %d instances", avg, from, desired)
 		for i := from; i < desired; i++ {
-			in, err := w.launchOne(ctx, r, t, spec, cloud.Spot, fmt.Sprintf("up%d", i))
+			in, err := w.launchOne(ctx, r, t, sc.plan.spec, cloud.Spot, fmt.Sprintf("up%d", i))
 			if err != nil {
 				return err
 			}
@@ -420,15 +215,7 @@ func (w *Workflow) resize(ctx context.Context, r runs.Run, j jobs.Job, t cloud.T
 		return nil
 	}
 	w.log(ctx, r.ID, key, runs.Info, "Average CPU %.1f%%: scaling down from %d to %d instances", avg, from, desired)
-	// Remove spot first, keeping MinOnDemand on-demand.
-	var victims []string
-	for _, want := range []bool{true, false} {
-		for i := len(alive) - 1; i >= 0 && len(victims) < from-desired; i-- {
-			if alive[i].Spot == want {
-				victims = append(victims, alive[i].InstanceID)
-			}
-		}
-	}
+	victims := scaleInVictims(alive, from-desired)
 	if err := w.deregister(ctx, j, t, victims); err != nil {
 		return err
 	}

@@ -1,0 +1,153 @@
+package identity
+
+import (
+	"context"
+	"reflect"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/batchplane/batchplane/shared/errs"
+)
+
+func ptr[T any](v T) *T { return &v }
+
+func fieldsOf(err error) []string {
+	e := errs.As(err)
+	if e == nil {
+		return nil
+	}
+	var out []string
+	for k := range e.Fields {
+		out = append(out, k)
+	}
+	slices.Sort(out)
+	return out
+}
+
+func TestValidateTeam(t *testing.T) {
+	tests := []struct {
+		name       string
+		in         TeamInput
+		create     bool
+		wantName   string
+		wantFields []string
+	}{
+		{"valid, trimmed", TeamInput{Name: ptr(" Data "), Description: ptr("d")}, true, "Data", nil},
+		{"name required on create", TeamInput{}, true, "", []string{"Name"}},
+		{"name optional on update", TeamInput{Description: ptr("d")}, false, "", nil},
+		{"empty name", TeamInput{Name: ptr("  ")}, false, "", []string{"Name"}},
+		{"64 characters", TeamInput{Name: ptr(strings.Repeat("é", 64))}, true, strings.Repeat("é", 64), nil},
+		{"65 characters", TeamInput{Name: ptr(strings.Repeat("é", 65))}, true, "", []string{"Name"}},
+		{"a slash", TeamInput{Name: ptr("a/b")}, true, "", []string{"Name"}},
+		{"looks like a team id", TeamInput{Name: ptr("Z-0123ABCD")}, true, "", []string{"Name"}},
+		{"description 513 characters", TeamInput{Name: ptr("x"), Description: ptr(strings.Repeat("d", 513))}, true, "", []string{"Description"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			name, err := validateTeam(tt.in, tt.create)
+			if got, want := fieldsOf(err), tt.wantFields; !reflect.DeepEqual(got, want) {
+				t.Fatalf("fields = %v, want %v", got, want)
+			}
+			if err == nil && name != tt.wantName {
+				t.Errorf("name = %q, want %q", name, tt.wantName)
+			}
+		})
+	}
+}
+
+func TestValidateUser(t *testing.T) {
+	ok := UserInput{UserName: ptr("ana@example.com"), FullName: ptr("Ana"), Role: ptr(RoleUser)}
+	with := func(f func(*UserInput)) UserInput { in := ok; f(&in); return in }
+	tests := []struct {
+		name       string
+		in         UserInput
+		create     bool
+		wantFields []string
+	}{
+		{"valid", ok, true, nil},
+		{"all required on create", UserInput{}, true, []string{"FullName", "Role", "UserName"}},
+		{"none required on update", UserInput{}, false, nil},
+		{"not an e-mail address", with(func(in *UserInput) { in.UserName = ptr("ana") }), true, []string{"UserName"}},
+		{"an address with a display name", with(func(in *UserInput) { in.UserName = ptr("Ana <ana@example.com>") }), true, []string{"UserName"}},
+		{"address over 254 characters", with(func(in *UserInput) { in.UserName = ptr(strings.Repeat("a", 243) + "@example.com") }), true, []string{"UserName"}},
+		{"blank full name", with(func(in *UserInput) { in.FullName = ptr(" ") }), true, []string{"FullName"}},
+		{"full name 129 characters", with(func(in *UserInput) { in.FullName = ptr(strings.Repeat("n", 129)) }), true, []string{"FullName"}},
+		{"unknown role", with(func(in *UserInput) { in.Role = ptr("Root") }), true, []string{"Role"}},
+		{"administrator", with(func(in *UserInput) { in.Role = ptr(RoleAdministrator) }), true, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got, want := fieldsOf(validateUser(tt.in, tt.create)), tt.wantFields; !reflect.DeepEqual(got, want) {
+				t.Errorf("fields = %v, want %v", got, want)
+			}
+		})
+	}
+}
+
+func TestCallerAndAdmin(t *testing.T) {
+	admin := WithPrincipal(context.Background(), Principal{User: User{ID: 1, Role: RoleAdministrator}})
+	user := WithPrincipal(context.Background(), Principal{User: User{ID: 2, Role: RoleUser}})
+	tests := []struct {
+		name          string
+		ctx           context.Context
+		wantCaller    errs.Code
+		wantAdmin     errs.Code
+		wantAdminUser int64
+	}{
+		{"nobody", context.Background(), errs.Unauthenticated, errs.Unauthenticated, 0},
+		{"a user", user, "", errs.Forbidden, 2},
+		{"an administrator", admin, "", "", 1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if _, err := Caller(tt.ctx); errs.CodeOf(err) != tt.wantCaller {
+				t.Errorf("Caller: %v, want code %q", err, tt.wantCaller)
+			}
+			p, err := Admin(tt.ctx, "Only an Administrator may do this.")
+			if errs.CodeOf(err) != tt.wantAdmin || p.User.ID != tt.wantAdminUser {
+				t.Errorf("Admin: %v %v, want code %q user %d", p.User.ID, err, tt.wantAdmin, tt.wantAdminUser)
+			}
+			if err != nil && tt.wantAdmin == errs.Forbidden && errs.As(err).Message != "Only an Administrator may do this." {
+				t.Errorf("message %q", errs.As(err).Message)
+			}
+		})
+	}
+}
+
+func TestPrincipalSees(t *testing.T) {
+	user := Principal{User: User{Role: RoleUser, Teams: []string{"Z-1", "Z-2"}}}
+	admin := Principal{User: User{Role: RoleAdministrator}}
+	tests := []struct {
+		name  string
+		p     Principal
+		teams []string
+		want  bool
+	}{
+		{"shares a team", user, []string{"Z-3", "Z-2"}, true},
+		{"shares none", user, []string{"Z-3"}, false},
+		{"no teams", user, nil, false},
+		{"an administrator sees all", admin, []string{"Z-9"}, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := tt.p.Sees(tt.teams); got != tt.want {
+				t.Errorf("Sees(%v) = %v, want %v", tt.teams, got, tt.want)
+			}
+		})
+	}
+	if admin.Scope() != nil || !reflect.DeepEqual(user.Scope(), []string{"Z-1", "Z-2"}) {
+		t.Errorf("scopes: admin %v, user %v", admin.Scope(), user.Scope())
+	}
+}
+
+func TestNewKeyPair(t *testing.T) {
+	ak, sk := newKeyPair()
+	ak2, _ := newKeyPair()
+	if len(ak) != 20 || !strings.HasPrefix(ak, "BPAK") || len(sk) != 40 || ak == ak2 {
+		t.Fatalf("key pair %q %q (then %q)", ak, sk, ak2)
+	}
+	if c := (Credential{Secret: sk}); c.CheckSecret(sk) != nil || c.CheckSecret(sk+"x") != ErrBadCredentials {
+		t.Fatal("CheckSecret")
+	}
+}
