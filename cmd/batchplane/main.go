@@ -18,7 +18,7 @@ import (
 
 	"github.com/batchplane/batchplane/shared/app"
 	"github.com/batchplane/batchplane/shared/local"
-	"github.com/batchplane/batchplane/shared/local/dynamolocal"
+	"github.com/batchplane/batchplane/shared/store/dynamolocal"
 	"github.com/batchplane/batchplane/shared/secrets"
 )
 

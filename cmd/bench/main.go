@@ -29,10 +29,10 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/smithy-go/middleware"
 
-	"github.com/batchplane/batchplane/shared/app"
 	"github.com/batchplane/batchplane/shared/local"
 	"github.com/batchplane/batchplane/shared/secrets"
 	"github.com/batchplane/batchplane/shared/store"
+	"github.com/batchplane/batchplane/shared/store/dynamolocal"
 )
 
 // counter counts DynamoDB requests by operation.
@@ -113,7 +113,7 @@ func main() {
 	ctx := context.Background()
 	root := must(os.Getwd())
 	cnt := &counter{ops: map[string]int{}}
-	db := app.LocalDynamo(endpoint, func(o *dynamodb.Options) { o.APIOptions = append(o.APIOptions, cnt.apiOption) })
+	db := dynamolocal.Client(endpoint, func(o *dynamodb.Options) { o.APIOptions = append(o.APIOptions, cnt.apiOption) })
 	table := fmt.Sprintf("bench-%d", time.Now().UnixNano())
 	must(0, store.CreateTable(ctx, db, table))
 	keyFile := filepath.Join(os.TempDir(), table+".key")

@@ -10,7 +10,8 @@ import (
 	"path/filepath"
 	"sync"
 
-	"github.com/batchplane/batchplane/shared/local/sfn"
+	"github.com/batchplane/batchplane/shared/execution"
+	"github.com/batchplane/batchplane/shared/local/asl"
 	"github.com/batchplane/batchplane/shared/runs"
 	"github.com/batchplane/batchplane/shared/store"
 	"github.com/batchplane/batchplane/shared/workflow"
@@ -33,7 +34,7 @@ var taskFunctions = map[string]string{
 // Executions runs run workflows with the local state machine runner; it
 // implements runs.Executions.
 type Executions struct {
-	Runner *sfn.Runner
+	Runner *asl.Runner
 	Store  store.Executions
 	ctx    context.Context
 	wg     sync.WaitGroup
@@ -42,23 +43,23 @@ type Executions struct {
 var _ runs.Executions = (*Executions)(nil)
 
 // LoadMachine reads and validates the run state machine from the repository.
-func LoadMachine(root string) (*sfn.Machine, error) {
+func LoadMachine(root string) (*asl.Machine, error) {
 	b, err := os.ReadFile(filepath.Join(root, StateMachineFile))
 	if err != nil {
 		return nil, err
 	}
-	return sfn.Parse(b)
+	return asl.Parse(b)
 }
 
 // NewExecutions returns a runner bound to wf's tasks; executions live as
 // long as ctx.
-func NewExecutions(ctx context.Context, m *sfn.Machine, wf *workflow.Workflow, st store.Executions) *Executions {
+func NewExecutions(ctx context.Context, m *asl.Machine, wf *workflow.Workflow, st store.Executions) *Executions {
 	tasks := wf.Tasks()
 	e := &Executions{Store: st, ctx: ctx}
-	e.Runner = &sfn.Runner{
+	e.Runner = &asl.Runner{
 		Machine: m,
 		Store:   st,
-		Resolve: func(fn string) (sfn.TaskFunc, bool) {
+		Resolve: func(fn string) (asl.TaskFunc, bool) {
 			t, ok := tasks[taskFunctions[fn]]
 			if !ok {
 				return nil, false
@@ -89,7 +90,7 @@ func (e *Executions) Start(_ context.Context, name string, input []byte) error {
 			slog.Error("execution", "name", name, "err", err)
 			return
 		}
-		if cp.Status == sfn.Failed {
+		if cp.Status == execution.Failed {
 			slog.Warn("execution failed", "name", name, "error", cp.Error, "cause", cp.Cause)
 		}
 	}()
@@ -99,7 +100,7 @@ func (e *Executions) Start(_ context.Context, name string, input []byte) error {
 // Resume implements runs.Executions. A token from before a restart is
 // unknown: the resumed wait step sees the stop request itself.
 func (e *Executions) Resume(_ context.Context, token string, output []byte) error {
-	if err := e.Runner.SendTaskSuccess(token, output); err != nil && !errors.Is(err, sfn.ErrUnknownToken) {
+	if err := e.Runner.SendTaskSuccess(token, output); err != nil && !errors.Is(err, asl.ErrUnknownToken) {
 		return err
 	}
 	return nil

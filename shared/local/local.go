@@ -22,7 +22,7 @@ import (
 	"github.com/batchplane/batchplane/shared/app"
 	localcloud "github.com/batchplane/batchplane/shared/cloud/local"
 	"github.com/batchplane/batchplane/shared/identity"
-	"github.com/batchplane/batchplane/shared/local/dynamolocal"
+	"github.com/batchplane/batchplane/shared/store/dynamolocal"
 	"github.com/batchplane/batchplane/shared/prices"
 	"github.com/batchplane/batchplane/shared/secrets"
 	"github.com/batchplane/batchplane/shared/store"
@@ -80,7 +80,7 @@ func Run(ctx context.Context, o Options) error {
 	}
 	defer ddb.Stop()
 
-	db := app.LocalDynamo(ddb.Endpoint)
+	db := dynamolocal.Client(ddb.Endpoint)
 	if err := store.CreateTable(ctx, db, o.Table); err != nil {
 		return err
 	}
