@@ -23,6 +23,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	awsmiddleware "github.com/aws/aws-sdk-go-v2/aws/middleware"
@@ -119,7 +120,9 @@ func main() {
 	keyFile := filepath.Join(os.TempDir(), table+".key")
 	defer os.Remove(keyFile)
 	sealer := must(secrets.NewAESGCM(must(secrets.LoadOrCreateKeyFile(keyFile))))
-	rt := must(local.Wire(ctx, local.WireOptions{DB: db, Table: table, Sealer: sealer, Root: root}))
+	var transitions atomic.Int64 // state machine transitions, counted by runTransitions
+	rt := must(local.Wire(ctx, local.WireOptions{DB: db, Table: table, Sealer: sealer, Root: root,
+		OnTransition: func(string, string) { transitions.Add(1) }}))
 	defer rt.Close()
 	svc := rt.Service
 	nk, _ := must2(svc.Identity.Bootstrap(ctx, "admin@bench.local"))
@@ -136,7 +139,7 @@ func main() {
 		routeRequests(c, cnt)
 	}
 	if run("runs") {
-		runTransitions(c, cnt, rt)
+		runTransitions(c, cnt, &transitions)
 	}
 	if run("throughput") {
 		throughput(ctx, svc, c, nk, db, table)

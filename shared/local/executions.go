@@ -10,6 +10,8 @@ import (
 	"path/filepath"
 	"sync"
 
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+
 	"github.com/batchplane/batchplane/shared/execution"
 	"github.com/batchplane/batchplane/shared/local/asl"
 	"github.com/batchplane/batchplane/shared/runs"
@@ -20,16 +22,6 @@ import (
 // StateMachineFile is the run state machine, defined once for CDK, SAM and
 // the local runner.
 const StateMachineFile = "infra/statemachines/run.asl.json"
-
-// taskFunctions maps the definition's FunctionName placeholders to tasks.
-var taskFunctions = map[string]string{
-	"${CreateRunFunctionArn}":  workflow.TaskCreateRun,
-	"${ProvisionFunctionArn}":  workflow.TaskProvision,
-	"${AwaitStopFunctionArn}":  workflow.TaskAwaitStop,
-	"${StopRunFunctionArn}":    workflow.TaskStopRun,
-	"${FinalizeFunctionArn}":   workflow.TaskFinalize,
-	"${CompensateFunctionArn}": workflow.TaskCompensate,
-}
 
 // Executions runs run workflows with the local state machine runner; it
 // implements runs.Executions.
@@ -51,33 +43,44 @@ func LoadMachine(root string) (*asl.Machine, error) {
 	return asl.Parse(b)
 }
 
-// NewExecutions returns a runner bound to wf's tasks; executions live as
-// long as ctx.
-func NewExecutions(ctx context.Context, m *asl.Machine, wf *workflow.Workflow, st store.Executions) *Executions {
-	tasks := wf.Tasks()
-	e := &Executions{Store: st, ctx: ctx}
-	e.Runner = &asl.Runner{
-		Machine: m,
-		Store:   st,
-		Resolve: func(fn string) (asl.TaskFunc, bool) {
-			t, ok := tasks[taskFunctions[fn]]
-			if !ok {
-				return nil, false
-			}
-			return func(ctx context.Context, payload json.RawMessage) (json.RawMessage, error) {
-				var in runs.Input
-				if err := json.Unmarshal(payload, &in); err != nil {
-					return nil, fmt.Errorf("task payload: %w", err)
-				}
-				out, err := t(ctx, in)
-				if err != nil {
-					return nil, err
-				}
-				return json.Marshal(out)
-			}, true
-		},
+// NewExecutions returns a runner of m bound to wf's tasks, keeping its
+// checkpoints in table; executions live as long as ctx. onTransition, if
+// set, is called on every state entered.
+func NewExecutions(ctx context.Context, m *asl.Machine, wf *workflow.Workflow, db *dynamodb.Client, table string,
+	onTransition func(execution, state string)) *Executions {
+	st := store.NewExecutions(db, table)
+	return &Executions{Store: st, ctx: ctx, Runner: &asl.Runner{
+		Machine:      m,
+		Store:        st,
+		Resolve:      resolver(wf),
+		OnTransition: onTransition,
+	}}
+}
+
+// resolver maps the definition's FunctionName placeholders
+// (routes.Task.Placeholder) to wf's tasks (workflow.Tasks).
+func resolver(wf *workflow.Workflow) func(functionName string) (asl.TaskFunc, bool) {
+	tasks := map[string]workflow.Task{}
+	for _, t := range workflow.Tasks {
+		tasks[t.Name.Placeholder()] = t
 	}
-	return e
+	return func(fn string) (asl.TaskFunc, bool) {
+		t, ok := tasks[fn]
+		if !ok {
+			return nil, false
+		}
+		return func(ctx context.Context, payload json.RawMessage) (json.RawMessage, error) {
+			var in runs.Input
+			if err := json.Unmarshal(payload, &in); err != nil {
+				return nil, fmt.Errorf("task payload: %w", err)
+			}
+			out, err := t.Run(wf, ctx, in)
+			if err != nil {
+				return nil, err
+			}
+			return json.Marshal(out)
+		}, true
+	}
 }
 
 // Start implements runs.Executions: the execution runs in the background.

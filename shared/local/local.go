@@ -14,7 +14,6 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
-	"sync/atomic"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
@@ -22,10 +21,11 @@ import (
 	"github.com/batchplane/batchplane/shared/app"
 	localcloud "github.com/batchplane/batchplane/shared/cloud/local"
 	"github.com/batchplane/batchplane/shared/identity"
-	"github.com/batchplane/batchplane/shared/store/dynamolocal"
 	"github.com/batchplane/batchplane/shared/prices"
+	"github.com/batchplane/batchplane/shared/runs"
 	"github.com/batchplane/batchplane/shared/secrets"
 	"github.com/batchplane/batchplane/shared/store"
+	"github.com/batchplane/batchplane/shared/store/dynamolocal"
 	"github.com/batchplane/batchplane/shared/workflow"
 )
 
@@ -173,6 +173,9 @@ type WireOptions struct {
 	SweepEvery time.Duration
 	// InterruptionDelay overrides the local cloud's spot warning delay.
 	InterruptionDelay time.Duration
+	// OnTransition, when set, is called on every state an execution
+	// enters (the bench counts transitions).
+	OnTransition func(execution, state string)
 }
 
 // Runtime is the wired local service.
@@ -186,64 +189,82 @@ type Runtime struct {
 
 // Wire builds the whole service on the local cloud and the local state
 // machine runner: the API, the run workflow fed by the local cloud's EC2
-// events, and a slow safety sweep.
+// events, and a slow safety sweep. Everything is wired when it returns.
 func Wire(ctx context.Context, o WireOptions) (*Runtime, error) {
-	ctx, cancel := context.WithCancel(ctx)
-	rt := &Runtime{cancel: cancel, done: make(chan struct{})}
-	var wfp atomic.Pointer[workflow.Workflow]
-	lc, err := localcloud.New(localcloud.Options{StateFile: o.CloudState, InterruptionDelay: o.InterruptionDelay,
-		OnEvent: func(raw []byte) {
-			ev, ok, err := workflow.ParseEvent(raw)
-			wf := wfp.Load()
-			if err != nil || !ok || wf == nil {
-				return
-			}
-			if err := wf.HandleEvent(ctx, ev); err != nil && ctx.Err() == nil {
-				slog.Warn("event", "id", ev.ID, "instance", ev.InstanceID, "err", err)
-			}
-		}})
-	if err != nil {
-		cancel()
-		return nil, err
-	}
-	svc, err := app.Build(ctx, app.Config{DB: o.DB, Table: o.Table, Region: app.LocalRegion, Sealer: o.Sealer,
-		Local: true, Cloud: lc.Cloud(), Catalog: prices.Catalog{}, LocalCloud: lc})
-	if err != nil {
-		lc.Close()
-		cancel()
-		return nil, err
-	}
 	m, err := LoadMachine(o.Root)
 	if err != nil {
-		lc.Close()
+		return nil, err
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	rt := &Runtime{cancel: cancel, done: make(chan struct{})}
+	// The local cloud's events feed the workflow, which needs the cloud:
+	// its dispatcher waits (events queue) until the workflow is built.
+	ready := make(chan *workflow.Workflow, 1)
+	lc, err := localcloud.New(localcloud.Options{StateFile: o.CloudState, InterruptionDelay: o.InterruptionDelay,
+		OnEvent: eventHandler(ctx, ready)})
+	if err != nil {
 		cancel()
 		return nil, err
 	}
-	ex := NewExecutions(ctx, m, svc.Workflow, store.Executions{S: svc.Store})
-	svc.Runs.Executions, svc.Workflow.Executions = ex, ex
-	wf := svc.Workflow
-	wfp.Store(wf)
+	var ex *Executions
+	svc, err := app.Build(ctx, app.Config{DB: o.DB, Table: o.Table, Region: app.LocalRegion, Sealer: o.Sealer,
+		Local: true, Cloud: lc.Cloud(), Catalog: prices.Catalog{}, LocalCloud: lc,
+		Executions: func(wf *workflow.Workflow) runs.Executions {
+			ex = NewExecutions(ctx, m, wf, o.DB, o.Table, o.OnTransition)
+			return ex
+		}})
+	if err != nil {
+		cancel() // before Close: the dispatcher may wait for the workflow
+		lc.Close()
+		return nil, err
+	}
+	ready <- svc.Workflow
 	rt.Service, rt.Cloud, rt.Executions = svc, lc, ex
-	go func() {
-		defer close(rt.done)
-		if o.SweepEvery <= 0 {
-			<-ctx.Done()
-			return
-		}
-		t := time.NewTicker(o.SweepEvery)
-		defer t.Stop()
-		for {
+	go rt.sweep(ctx, svc.Workflow, o.SweepEvery)
+	return rt, nil
+}
+
+// eventHandler hands the local cloud's EventBridge events to the workflow
+// once ready delivers it.
+func eventHandler(ctx context.Context, ready <-chan *workflow.Workflow) func(raw []byte) {
+	var wf *workflow.Workflow
+	return func(raw []byte) {
+		if wf == nil {
 			select {
+			case wf = <-ready:
 			case <-ctx.Done():
 				return
-			case <-t.C:
-				if err := wf.Sweep(ctx); err != nil && ctx.Err() == nil {
-					slog.Warn("sweep", "err", err)
-				}
 			}
 		}
-	}()
-	return rt, nil
+		ev, ok, err := workflow.ParseEvent(raw)
+		if err != nil || !ok {
+			return
+		}
+		if err := wf.HandleEvent(ctx, ev); err != nil && ctx.Err() == nil {
+			slog.Warn("event", "id", ev.ID, "instance", ev.InstanceID, "err", err)
+		}
+	}
+}
+
+// sweep runs the safety sweep every period until ctx ends (0 = never).
+func (rt *Runtime) sweep(ctx context.Context, wf *workflow.Workflow, every time.Duration) {
+	defer close(rt.done)
+	if every <= 0 {
+		<-ctx.Done()
+		return
+	}
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if err := wf.Sweep(ctx); err != nil && ctx.Err() == nil {
+				slog.Warn("sweep", "err", err)
+			}
+		}
+	}
 }
 
 // Close stops the sweep, the executions (they resume on the next start)

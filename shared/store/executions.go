@@ -16,6 +16,11 @@ import (
 // table (execution.Store), so a restarted `make run` resumes runs.
 type Executions struct{ S *Store }
 
+// NewExecutions returns the checkpoints of the executions kept in table.
+func NewExecutions(db *dynamodb.Client, table string) Executions {
+	return Executions{S: New(db, table, Tokens{})}
+}
+
 var _ execution.Store = Executions{}
 
 const (

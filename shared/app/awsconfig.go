@@ -1,6 +1,3 @@
-// Package app is batchplane's one start-up: it reads the environment, loads
-// AWS configuration once, and builds store → services → router for every
-// Lambda (functions/*/main.go) and for the local server.
 package app
 
 import (
