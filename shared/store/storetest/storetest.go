@@ -16,8 +16,8 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
-	"github.com/batchplane/batchplane/shared/store/dynamolocal"
 	"github.com/batchplane/batchplane/shared/store"
+	"github.com/batchplane/batchplane/shared/store/dynamolocal"
 )
 
 // EnvEndpoint names a running DynamoDB Local to use instead of starting one.
