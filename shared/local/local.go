@@ -65,21 +65,11 @@ func Run(ctx context.Context, o Options) error {
 	if err := os.MkdirAll(o.StateDir, 0o700); err != nil {
 		return err
 	}
-	dir, err := dynamolocal.Ensure(ctx, o.CacheDir)
+	ddb, stop, err := startDynamo(ctx, o)
 	if err != nil {
 		return err
 	}
-	logf, err := os.OpenFile(filepath.Join(o.StateDir, "dynamodb.log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
-	if err != nil {
-		return err
-	}
-	defer logf.Close()
-	ddb, err := dynamolocal.Start(ctx, dir, dynamolocal.Options{DBPath: filepath.Join(o.StateDir, "dynamodb"), Log: logf})
-	if err != nil {
-		return err
-	}
-	defer ddb.Stop()
-
+	defer stop()
 	db := dynamolocal.Client(ddb.Endpoint)
 	if err := store.CreateTable(ctx, db, o.Table); err != nil {
 		return err
@@ -102,7 +92,6 @@ func Run(ctx context.Context, o Options) error {
 		return err
 	}
 	defer rt.Close()
-	svc := rt.Service
 	if n, err := rt.Executions.ResumeAll(ctx); err != nil {
 		return fmt.Errorf("resume runs: %w", err)
 	} else if n > 0 {
@@ -112,11 +101,36 @@ func Run(ctx context.Context, o Options) error {
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", o.Addr, err)
 	}
-	endpoint := "http://" + ln.Addr().String()
+	if err := bootstrap(ctx, o, rt.Service, "http://"+ln.Addr().String(), ddb.Endpoint); err != nil {
+		ln.Close()
+		return err
+	}
+	return serve(ctx, o.Out, ln, rt.Service.API)
+}
 
+// startDynamo starts DynamoDB Local with its data and log under StateDir.
+func startDynamo(ctx context.Context, o Options) (*dynamolocal.Process, func(), error) {
+	dir, err := dynamolocal.Ensure(ctx, o.CacheDir)
+	if err != nil {
+		return nil, nil, err
+	}
+	logf, err := os.OpenFile(filepath.Join(o.StateDir, "dynamodb.log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
+	if err != nil {
+		return nil, nil, err
+	}
+	ddb, err := dynamolocal.Start(ctx, dir, dynamolocal.Options{DBPath: filepath.Join(o.StateDir, "dynamodb"), Log: logf})
+	if err != nil {
+		logf.Close()
+		return nil, nil, err
+	}
+	return ddb, func() { ddb.Stop(); logf.Close() }, nil
+}
+
+// bootstrap creates the Administrator on the first start, writes
+// .local/credentials.json and prints the start-up lines.
+func bootstrap(ctx context.Context, o Options, svc *app.Service, endpoint, dynamoEndpoint string) error {
 	nk, created, err := svc.Identity.Bootstrap(ctx, o.AdminUserName)
 	if err != nil {
-		ln.Close()
 		return fmt.Errorf("bootstrap: %w", err)
 	}
 	credPath := filepath.Join(o.StateDir, "credentials.json")
@@ -132,16 +146,19 @@ func Run(ctx context.Context, o Options) error {
 	if b, err := json.MarshalIndent(creds, "", "  "); err == nil {
 		_ = os.WriteFile(credPath, append(b, '\n'), 0o600)
 	}
-
 	fmt.Fprintf(o.Out, "batchplane API listening on %s (region %s)\n", endpoint, app.LocalRegion)
-	fmt.Fprintf(o.Out, "DynamoDB Local at %s, data in %s\n", ddb.Endpoint, filepath.Join(o.StateDir, "dynamodb"))
+	fmt.Fprintf(o.Out, "DynamoDB Local at %s, data in %s\n", dynamoEndpoint, filepath.Join(o.StateDir, "dynamodb"))
 	if created {
 		fmt.Fprintf(o.Out, "Bootstrap Administrator %s — this key pair is shown once:\n", o.AdminUserName)
 		fmt.Fprintf(o.Out, "  AccessKey: %s\n  SecretKey: %s\n", nk.AccessKey, nk.SecretKey)
 	}
 	fmt.Fprintf(o.Out, "Credentials written to %s\n", credPath)
+	return nil
+}
 
-	hs := &http.Server{Handler: svc.API, ReadHeaderTimeout: 10 * time.Second}
+// serve serves h on ln until ctx is cancelled, then shuts down cleanly.
+func serve(ctx context.Context, out io.Writer, ln net.Listener, h http.Handler) error {
+	hs := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
 	select {
@@ -151,7 +168,7 @@ func Run(ctx context.Context, o Options) error {
 			return err
 		}
 	}
-	fmt.Fprintln(o.Out, "shutting down")
+	fmt.Fprintln(out, "shutting down")
 	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	if err := hs.Shutdown(sctx); err != nil {
