@@ -315,3 +315,67 @@ func compact(b json.RawMessage) string {
 	out, _ := json.Marshal(v)
 	return string(out)
 }
+
+// TestStatesBeyondTheRunDefinition covers what the runner supports beyond
+// what run.asl.json uses today: Choice rules (StringEquals, BooleanEquals,
+// IsPresent, Default, no match), Wait, Succeed with InputPath and
+// OutputPath, the top-level Version, and the machine's TimeoutSeconds.
+func TestStatesBeyondTheRunDefinition(t *testing.T) {
+	choice := `{"Version": "1.0", "StartAt": "C", "States": {
+		"C": {"Type": "Choice", "Choices": [
+			{"Variable": "$.kind", "StringEquals": "asg", "Next": "Asg"},
+			{"Variable": "$.ok", "BooleanEquals": true, "Next": "Ok"},
+			{"Variable": "$.maybe", "IsPresent": true, "Next": "Present"}], "Default": "Other"},
+		"Asg": {"Type": "Pass", "Result": "asg", "End": true},
+		"Ok": {"Type": "Pass", "Result": "ok", "End": true},
+		"Present": {"Type": "Pass", "Result": "present", "End": true},
+		"Other": {"Type": "Wait", "Seconds": 7, "Next": "Done"},
+		"Done": {"Type": "Succeed", "InputPath": "$.in", "OutputPath": "$.x"}}}`
+	noDefault := `{"StartAt": "C", "States": {"C": {"Type": "Choice", "Choices": [
+		{"Variable": "$.kind", "StringEquals": "asg", "Next": "E"}]}, "E": {"Type": "Succeed"}}}`
+	tests := []struct {
+		name, def, input, wantStatus, want string
+		wantSleep                          time.Duration
+	}{
+		{"StringEquals", choice, `{"kind": "asg", "ok": true}`, execution.Succeeded, `"asg"`, 0},
+		{"StringEquals on a number does not match", choice, `{"kind": 1, "ok": true}`, execution.Succeeded, `"ok"`, 0},
+		{"BooleanEquals", choice, `{"kind": "ami", "ok": true}`, execution.Succeeded, `"ok"`, 0},
+		{"IsPresent", choice, `{"maybe": null}`, execution.Succeeded, `"present"`, 0},
+		{"Default, Wait, Succeed with paths", choice, `{"in": {"x": 5}}`, execution.Succeeded, `5`, 7 * time.Second},
+		{"no rule matches and no Default", noDefault, `{"kind": "ami"}`, execution.Failed, `States.NoChoiceMatched`, 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			m, err := Parse([]byte(tt.def))
+			if err != nil {
+				t.Fatal(err)
+			}
+			var slept time.Duration
+			r := &Runner{Machine: m, Sleep: func(_ context.Context, d time.Duration) error { slept += d; return nil }}
+			cp, err := r.Start(context.Background(), "e", json.RawMessage(tt.input))
+			if err != nil || cp.Status != tt.wantStatus {
+				t.Fatalf("got %+v %v, want %s", cp, err, tt.wantStatus)
+			}
+			got := compact(cp.Output)
+			if cp.Status == execution.Failed {
+				got = cp.Error
+			}
+			if got != tt.want || slept != tt.wantSleep {
+				t.Fatalf("got %s after sleeping %v, want %s after %v", got, slept, tt.want, tt.wantSleep)
+			}
+		})
+	}
+
+	t.Run("execution TimeoutSeconds", func(t *testing.T) {
+		m, err := Parse([]byte(`{"StartAt": "W", "TimeoutSeconds": 1, "States": {
+			"W": {"Type": "Wait", "Seconds": 30, "Next": "S"}, "S": {"Type": "Succeed"}}}`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		begin := time.Now()
+		cp, err := (&Runner{Machine: m}).Start(context.Background(), "slow", json.RawMessage(`{}`))
+		if err != nil || cp.Status != execution.Failed || cp.Error != "States.Timeout" || time.Since(begin) > 10*time.Second {
+			t.Fatalf("got %+v %v after %v, want States.Timeout after 1 s", cp, err, time.Since(begin))
+		}
+	})
+}

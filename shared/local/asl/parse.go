@@ -15,7 +15,18 @@
 // JitterStrategy), Catch (ErrorEquals, Next, ResultPath), Error and Cause.
 // Task resources: "arn:aws:states:::lambda:invoke" (result wrapped as
 // {"Payload": …} like AWS) and "arn:aws:states:::lambda:invoke.waitForTaskToken"
-// (the task gets $$.Task.Token; SendTaskSuccess completes it).
+// (the task gets $$.Task.Token; SendTaskSuccess completes it). The
+// machine's TimeoutSeconds fails an execution with States.Timeout.
+//
+// run.asl.json uses Task and Fail states with Comment, Resource,
+// Parameters, ResultSelector, ResultPath, TimeoutSeconds, Retry and Catch;
+// the rest (Pass, Choice, Wait, Succeed, InputPath, OutputPath, Result,
+// Version) each have a test of their own in asl_test.go.
+//
+// The package is split by concern: parse.go (the definition and its
+// validation), run.go (executions, retries, task tokens, checkpoints in
+// package execution's types) and paths.go (reference paths, Parameters
+// templates, ResultPath and Choice rules).
 package asl
 
 import (

@@ -77,7 +77,9 @@ func (r *Runner) sleep(ctx context.Context, d time.Duration) error {
 }
 
 // Start runs (or resumes) the execution called name to its end. An
-// execution that already finished is not run again.
+// execution that already finished is not run again; one that outlives the
+// machine's TimeoutSeconds (counted from its first start) fails with
+// States.Timeout, as in Step Functions, without its Catch.
 func (r *Runner) Start(ctx context.Context, name string, input json.RawMessage) (execution.Checkpoint, error) {
 	cp := execution.Checkpoint{Name: name, State: r.Machine.StartAt, Input: input, Status: execution.Running, StartedAt: time.Now().UTC()}
 	if r.Store != nil {
@@ -92,41 +94,47 @@ func (r *Runner) Start(ctx context.Context, name string, input json.RawMessage) 
 			cp = prev
 		}
 	}
+	runCtx := ctx
+	if r.Machine.TimeoutSeconds > 0 {
+		var cancel context.CancelFunc
+		runCtx, cancel = context.WithDeadline(ctx, cp.StartedAt.Add(time.Duration(r.Machine.TimeoutSeconds)*time.Second))
+		defer cancel()
+	}
 	for {
 		s := r.Machine.States[cp.State]
 		cp.Transitions++
 		if r.OnTransition != nil {
 			r.OnTransition(name, cp.State)
 		}
-		if r.Store != nil {
-			if err := r.Store.Save(ctx, cp); err != nil {
-				return cp, err
-			}
+		if err := r.save(ctx, cp); err != nil {
+			return cp, err
 		}
-		out, next, err := r.step(ctx, name, cp.State, s, cp.Input)
+		out, next, err := r.step(runCtx, name, cp.State, s, cp.Input)
 		if ctx.Err() != nil {
 			return cp, ctx.Err() // stopped: resume from this state later
 		}
+		if runCtx.Err() != nil {
+			err = &taskError{name: "States.Timeout", cause: "the execution timed out"}
+		}
 		switch {
 		case err != nil:
-			cp.Status, cp.Error, cp.Cause = execution.Failed, ErrorName(err), err.Error()
-			var te *taskError
-			if errors.As(err, &te) {
-				cp.Cause = te.cause
-			}
+			cp.Status, cp.Error, cp.Cause = execution.Failed, ErrorName(err), causeOf(err)
 		case next == "":
 			cp.Status, cp.Output = execution.Succeeded, out
 		default:
 			cp.State, cp.Input = next, out
 			continue
 		}
-		if r.Store != nil {
-			if err := r.Store.Save(ctx, cp); err != nil {
-				return cp, err
-			}
-		}
-		return cp, nil
+		return cp, r.save(ctx, cp)
 	}
+}
+
+// save checkpoints cp, if the runner has a store.
+func (r *Runner) save(ctx context.Context, cp execution.Checkpoint) error {
+	if r.Store == nil {
+		return nil
+	}
+	return r.Store.Save(ctx, cp)
 }
 
 // step runs one state and returns its output and the next state ("" = end).
