@@ -27,7 +27,7 @@ const StateMachineFile = "infra/statemachines/run.asl.json"
 // implements runs.Executions.
 type Executions struct {
 	Runner *asl.Runner
-	Store  store.Executions
+	Store  execution.Store
 	ctx    context.Context
 	wg     sync.WaitGroup
 }
