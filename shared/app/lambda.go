@@ -26,12 +26,13 @@ import (
 const EnvSealerKeyFile = "BP_SEALER_KEY_FILE"
 
 // Option adds a dependency to a Lambda function's service, built from the
-// function's AWS configuration.
-type Option func(*lambdaEnv) error
+// function's AWS configuration. (aws.Config is a parameter, not a field of
+// building: a heap value holding it would link its type descriptors into
+// every function, a few KB zipped.)
+type Option func(cfg aws.Config, b *building) error
 
-// lambdaEnv is what options build on.
-type lambdaEnv struct {
-	aws    aws.Config
+// building is what options build on.
+type building struct {
 	config Config
 	// customer is WithCustomerAWS's provider (WithLoadBalancing builds on it).
 	customer any
@@ -41,8 +42,8 @@ type lambdaEnv struct {
 // newProvider builds (cloudaws.New): compute, Auto Scaling, metrics and
 // role checks.
 func WithCustomerAWS[P interface{ Cloud() cloud.Cloud }, O any](newProvider func(aws.Config, ...O) P) Option {
-	return func(e *lambdaEnv) error {
-		p := newProvider(e.aws)
+	return func(cfg aws.Config, e *building) error {
+		p := newProvider(cfg)
 		lb := e.config.Cloud.LoadBalancing
 		e.config.Cloud, e.customer = p.Cloud(), p
 		e.config.Cloud.LoadBalancing = lb
@@ -54,7 +55,7 @@ func WithCustomerAWS[P interface{ Cloud() cloud.Cloud }, O any](newProvider func
 // through what newLB builds (elb.New) on WithCustomerAWS's provider, which
 // must come first.
 func WithLoadBalancing[C any, L cloud.LoadBalancing](newLB func(C) L) Option {
-	return func(e *lambdaEnv) error {
+	return func(_ aws.Config, e *building) error {
 		p, ok := e.customer.(C)
 		if !ok {
 			return fmt.Errorf("app: WithLoadBalancing needs WithCustomerAWS before it")
@@ -68,8 +69,8 @@ func WithLoadBalancing[C any, L cloud.LoadBalancing](newLB func(C) L) Option {
 // by routes.EnvStateMachine, through what newExecutions builds
 // (stepfunctions.New).
 func WithStepFunctions[E runs.Executions](newExecutions func(cfg aws.Config, stateMachineARN string) E) Option {
-	return func(e *lambdaEnv) error {
-		ex := newExecutions(e.aws, os.Getenv(routes.EnvStateMachine))
+	return func(cfg aws.Config, e *building) error {
+		ex := newExecutions(cfg, os.Getenv(routes.EnvStateMachine))
 		e.config.Executions = func(*workflow.Workflow) runs.Executions { return ex }
 		return nil
 	}
@@ -77,7 +78,7 @@ func WithStepFunctions[E runs.Executions](newExecutions func(cfg aws.Config, sta
 
 // WithCatalog prices instance hours (prices.Catalog{}).
 func WithCatalog(c runs.Catalog) Option {
-	return func(e *lambdaEnv) error {
+	return func(_ aws.Config, e *building) error {
 		e.config.Catalog = c
 		return nil
 	}
@@ -104,10 +105,10 @@ func FromEnv(ctx context.Context, function string, opts ...Option) (*Service, er
 	if err != nil {
 		return nil, err
 	}
-	e := &lambdaEnv{aws: cfg, config: Config{DB: dynamodb.NewFromConfig(cfg), Table: table, Region: region,
+	e := &building{config: Config{DB: dynamodb.NewFromConfig(cfg), Table: table, Region: region,
 		Sealer: sealer, Function: function}}
 	for _, o := range opts {
-		if err := o(e); err != nil {
+		if err := o(cfg, e); err != nil {
 			return nil, err
 		}
 	}
