@@ -25,6 +25,7 @@ import (
 // safety sweep on a schedule; every rule target retries and has a
 // dead-letter queue.
 func newRunWorkflow(stack awscdk.Stack, buildDir string, table awsdynamodb.Table, key awskms.Key, httpFns map[string]awslambda.Function) {
+	awaitStop, _ := routes.WorkerOf(routes.TaskAwaitStop)
 	workers := map[string]awslambda.Function{}
 	subs := map[string]*string{}
 	for _, w := range routes.Workers {
@@ -33,7 +34,7 @@ func newRunWorkflow(stack awscdk.Stack, buildDir string, table awsdynamodb.Table
 		suppressAssumeCustomerRoles(fn.Role())
 		workers[w.Function] = fn
 		if w.Task != "" {
-			subs[w.Task+"FunctionArn"] = fn.FunctionArn()
+			subs[w.Task.Substitution()] = fn.FunctionArn()
 		}
 	}
 	logs := awslogs.NewLogGroup(stack, jsii.String("RunStateMachineLogs"), &awslogs.LogGroupProps{
@@ -60,7 +61,7 @@ func newRunWorkflow(stack awscdk.Stack, buildDir string, table awsdynamodb.Table
 		fn.AddEnvironment(jsii.String(routes.EnvStateMachine), sm.StateMachineArn(), nil)
 		sm.GrantStartExecution(fn)
 	}
-	for _, fn := range []awslambda.Function{httpFns[routes.FnRuns], httpFns[routes.DefaultFunction], workers["task-awaitstop"]} {
+	for _, fn := range []awslambda.Function{httpFns[routes.FnRuns], httpFns[routes.DefaultFunction], workers[awaitStop.Function]} {
 		fn.AddToRolePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 			Actions: jsii.Strings("states:SendTaskSuccess"), Resources: jsii.Strings("*"),
 		}))
@@ -87,7 +88,7 @@ func newRunWorkflow(stack awscdk.Stack, buildDir string, table awsdynamodb.Table
 			DetailType: jsii.Strings("EC2 Instance State-change Notification", "EC2 Spot Instance Interruption Warning"),
 		},
 	})
-	ec2Events.AddTarget(target(workers["events"]))
+	ec2Events.AddTarget(target(workers[routes.FnEvents]))
 	// Customers' EC2 events arrive from their accounts: their rule forwards
 	// them to this account's default bus (docs/operations.md). Only AWS can
 	// emit aws.* sources, so the condition admits genuine EC2 events only,
@@ -106,7 +107,7 @@ func newRunWorkflow(stack awscdk.Stack, buildDir string, table awsdynamodb.Table
 		Description: jsii.String("Reconciles active runs whose events were lost"),
 		Schedule:    awsevents.Schedule_Rate(awscdk.Duration_Minutes(jsii.Number(10))),
 	})
-	sweep.AddTarget(target(workers["sweep"]))
+	sweep.AddTarget(target(workers[routes.FnSweep]))
 	cdknag.NagSuppressions_AddResourceSuppressions(dlq, &[]*cdknag.NagPackSuppression{{
 		Id:     jsii.String("AwsSolutions-SQS3"),
 		Reason: jsii.String("This queue is itself the dead-letter queue of the EventBridge targets."),

@@ -1,6 +1,9 @@
 package main
 
 import (
+	"os"
+	"path/filepath"
+	"regexp"
 	"testing"
 
 	"github.com/batchplane/batchplane/shared/routes"
@@ -19,8 +22,25 @@ func TestRunWorkflow(t *testing.T) {
 		}
 		subs, _ := p["DefinitionSubstitutions"].(map[string]any)
 		for _, w := range routes.Workers {
-			if w.Task != "" && subs[w.Task+"FunctionArn"] == nil {
+			if w.Task != "" && subs[w.Task.Substitution()] == nil {
 				t.Errorf("no substitution for %s", w.Task)
+			}
+		}
+		// Every placeholder of the definition is substituted, and nothing else.
+		def, err := os.ReadFile(filepath.Join("statemachines", "run.asl.json"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		placeholders := map[string]bool{}
+		for _, m := range regexp.MustCompile(`\$\{(\w+)\}`).FindAllStringSubmatch(string(def), -1) {
+			placeholders[m[1]] = true
+			if subs[m[1]] == nil {
+				t.Errorf("the definition's ${%s} has no substitution (no task in routes.Workers)", m[1])
+			}
+		}
+		for k := range subs {
+			if !placeholders[k] {
+				t.Errorf("substitution %s is not used by the definition", k)
 			}
 		}
 	}

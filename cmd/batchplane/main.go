@@ -18,8 +18,8 @@ import (
 
 	"github.com/batchplane/batchplane/shared/app"
 	"github.com/batchplane/batchplane/shared/local"
-	"github.com/batchplane/batchplane/shared/local/dynamolocal"
 	"github.com/batchplane/batchplane/shared/secrets"
+	"github.com/batchplane/batchplane/shared/store/dynamolocal"
 )
 
 const usage = `usage:

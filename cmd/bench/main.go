@@ -23,16 +23,17 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	awsmiddleware "github.com/aws/aws-sdk-go-v2/aws/middleware"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/smithy-go/middleware"
 
-	"github.com/batchplane/batchplane/shared/app"
 	"github.com/batchplane/batchplane/shared/local"
 	"github.com/batchplane/batchplane/shared/secrets"
 	"github.com/batchplane/batchplane/shared/store"
+	"github.com/batchplane/batchplane/shared/store/dynamolocal"
 )
 
 // counter counts DynamoDB requests by operation.
@@ -113,13 +114,15 @@ func main() {
 	ctx := context.Background()
 	root := must(os.Getwd())
 	cnt := &counter{ops: map[string]int{}}
-	db := app.LocalDynamo(endpoint, func(o *dynamodb.Options) { o.APIOptions = append(o.APIOptions, cnt.apiOption) })
+	db := dynamolocal.Client(endpoint, func(o *dynamodb.Options) { o.APIOptions = append(o.APIOptions, cnt.apiOption) })
 	table := fmt.Sprintf("bench-%d", time.Now().UnixNano())
 	must(0, store.CreateTable(ctx, db, table))
 	keyFile := filepath.Join(os.TempDir(), table+".key")
 	defer os.Remove(keyFile)
 	sealer := must(secrets.NewAESGCM(must(secrets.LoadOrCreateKeyFile(keyFile))))
-	rt := must(local.Wire(ctx, local.WireOptions{DB: db, Table: table, Sealer: sealer, Root: root}))
+	var transitions atomic.Int64 // state machine transitions, counted by runTransitions
+	rt := must(local.Wire(ctx, local.WireOptions{DB: db, Table: table, Sealer: sealer, Root: root,
+		OnTransition: func(string, string) { transitions.Add(1) }}))
 	defer rt.Close()
 	svc := rt.Service
 	nk, _ := must2(svc.Identity.Bootstrap(ctx, "admin@bench.local"))
@@ -136,7 +139,7 @@ func main() {
 		routeRequests(c, cnt)
 	}
 	if run("runs") {
-		runTransitions(c, cnt, rt)
+		runTransitions(c, cnt, &transitions)
 	}
 	if run("throughput") {
 		throughput(ctx, svc, c, nk, db, table)

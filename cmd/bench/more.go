@@ -30,7 +30,6 @@ import (
 
 	"github.com/batchplane/batchplane/shared/app"
 	"github.com/batchplane/batchplane/shared/identity"
-	"github.com/batchplane/batchplane/shared/local"
 	"github.com/batchplane/batchplane/shared/regions"
 	"github.com/batchplane/batchplane/shared/routes"
 )
@@ -38,10 +37,8 @@ import (
 // runTransitions runs two ASG runs of different lengths end to end with
 // the real state machine under the local runner, counting transitions and
 // DynamoDB requests: no polling loop, so a longer run costs the same.
-func runTransitions(c client, cnt *counter, rt *local.Runtime) {
+func runTransitions(c client, cnt *counter, transitions *atomic.Int64) {
 	fmt.Println("== Run workflow: state machine transitions and DynamoDB requests per run (local runner)")
-	var transitions atomic.Int64
-	rt.Executions.Runner.OnTransition = func(string, string) { transitions.Add(1) }
 	acc := field(c.do("POST", "/api/accounts/CloudFrontAWS", map[string]any{"Name": "runs", "BaseRegion": "us-east-1", "RoleArn": "arn:aws:iam::123456789012:role/r"}))("Data", "Id")
 	job := field(c.do("POST", "/api/v2/apps/AutoScalingGroup/Add", map[string]any{"AccountId": acc, "Name": "bench", "AutoScalingGroupName": "local-asg", "MinOnDemandInstanceCount": 1}))("Job", "Id")
 	var first int64

@@ -4,8 +4,14 @@
 package main
 
 import (
-	"github.com/batchplane/batchplane/shared/app/cloudapp"
+	"github.com/batchplane/batchplane/shared/app"
+	cloudaws "github.com/batchplane/batchplane/shared/cloud/aws"
+	"github.com/batchplane/batchplane/shared/prices"
 	"github.com/batchplane/batchplane/shared/routes"
+	"github.com/batchplane/batchplane/shared/workflow/stepfunctions"
 )
 
-func main() { cloudapp.StartLambda(routes.DefaultFunction) }
+func main() {
+	app.HTTP(routes.DefaultFunction, app.WithCustomerAWS(cloudaws.New), app.WithStepFunctions(stepfunctions.New),
+		app.WithCatalog(prices.Catalog{}))
+}

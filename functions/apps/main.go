@@ -3,8 +3,14 @@
 package main
 
 import (
-	"github.com/batchplane/batchplane/shared/app/cloudapp"
+	"github.com/batchplane/batchplane/shared/app"
+	cloudaws "github.com/batchplane/batchplane/shared/cloud/aws"
+	"github.com/batchplane/batchplane/shared/prices"
 	"github.com/batchplane/batchplane/shared/routes"
+	"github.com/batchplane/batchplane/shared/workflow/stepfunctions"
 )
 
-func main() { cloudapp.StartLambda(routes.FnApps) }
+func main() {
+	app.HTTP(routes.FnApps, app.WithCustomerAWS(cloudaws.New), app.WithStepFunctions(stepfunctions.New),
+		app.WithCatalog(prices.Catalog{}))
+}

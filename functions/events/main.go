@@ -3,6 +3,13 @@
 // desired state.
 package main
 
-import "github.com/batchplane/batchplane/shared/app/workerapp"
+import (
+	"github.com/batchplane/batchplane/shared/app"
+	cloudaws "github.com/batchplane/batchplane/shared/cloud/aws"
+	"github.com/batchplane/batchplane/shared/cloud/aws/elb"
+	"github.com/batchplane/batchplane/shared/prices"
+)
 
-func main() { workerapp.StartEvents() }
+func main() {
+	app.Events(app.WithCustomerAWS(cloudaws.New), app.WithLoadBalancing(elb.New), app.WithCatalog(prices.Catalog{}))
+}

@@ -7,4 +7,4 @@ import (
 	"github.com/batchplane/batchplane/shared/routes"
 )
 
-func main() { app.StartLambda(routes.FnRegions) }
+func main() { app.HTTP(routes.FnRegions) }

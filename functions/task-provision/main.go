@@ -2,6 +2,15 @@
 // (infra/statemachines/run.asl.json, ${ProvisionFunctionArn}).
 package main
 
-import "github.com/batchplane/batchplane/shared/app/workerapp"
+import (
+	"github.com/batchplane/batchplane/shared/app"
+	cloudaws "github.com/batchplane/batchplane/shared/cloud/aws"
+	"github.com/batchplane/batchplane/shared/cloud/aws/elb"
+	"github.com/batchplane/batchplane/shared/prices"
+	"github.com/batchplane/batchplane/shared/workflow"
+)
 
-func main() { workerapp.StartTask("provision") }
+func main() {
+	app.Task(workflow.Provision, app.WithCustomerAWS(cloudaws.New), app.WithLoadBalancing(elb.New),
+		app.WithCatalog(prices.Catalog{}))
+}

@@ -2,6 +2,15 @@
 // (infra/statemachines/run.asl.json, ${StopRunFunctionArn}).
 package main
 
-import "github.com/batchplane/batchplane/shared/app/workerapp"
+import (
+	"github.com/batchplane/batchplane/shared/app"
+	cloudaws "github.com/batchplane/batchplane/shared/cloud/aws"
+	"github.com/batchplane/batchplane/shared/cloud/aws/elb"
+	"github.com/batchplane/batchplane/shared/prices"
+	"github.com/batchplane/batchplane/shared/workflow"
+)
 
-func main() { workerapp.StartTask("stoprun") }
+func main() {
+	app.Task(workflow.StopRun, app.WithCustomerAWS(cloudaws.New), app.WithLoadBalancing(elb.New),
+		app.WithCatalog(prices.Catalog{}))
+}

@@ -9,31 +9,12 @@ import (
 	"time"
 
 	"github.com/batchplane/batchplane/shared/errs"
+	"github.com/batchplane/batchplane/shared/idempotency"
 	"github.com/batchplane/batchplane/shared/identity"
 )
 
 // IdempotencyTTL is how long a key's first response is kept.
 const IdempotencyTTL = 24 * time.Hour
-
-// Recorded is the first response to an Idempotency-Key.
-type Recorded struct {
-	RequestHash string
-	Done        bool
-	Status      int
-	Location    string
-	Body        []byte
-}
-
-// IdempotencyStore keeps the first response per (caller, key).
-type IdempotencyStore interface {
-	// BeginIdempotent claims scope for requestHash; if the scope was claimed
-	// before it returns that record and claimed=false.
-	BeginIdempotent(ctx context.Context, scope, requestHash string, expires time.Time) (prev Recorded, claimed bool, err error)
-	// CompleteIdempotent stores the response of a claimed scope.
-	CompleteIdempotent(ctx context.Context, scope string, rec Recorded, expires time.Time) error
-	// AbandonIdempotent releases a claim whose request failed, so it can be retried.
-	AbandonIdempotent(ctx context.Context, scope string) error
-}
 
 // recorder captures a response while writing it through.
 type recorder struct {
@@ -107,6 +88,6 @@ func (s *Server) idempotent(w http.ResponseWriter, r *http.Request, routeName st
 		_ = s.deps.Idempotency.AbandonIdempotent(ctx, scope)
 		return
 	}
-	_ = s.deps.Idempotency.CompleteIdempotent(ctx, scope, Recorded{RequestHash: reqHash, Done: true, Status: rec.status,
+	_ = s.deps.Idempotency.CompleteIdempotent(ctx, scope, idempotency.Record{RequestHash: reqHash, Done: true, Status: rec.status,
 		Location: w.Header().Get("Location"), Body: rec.buf.Bytes()}, expires)
 }

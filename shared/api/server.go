@@ -16,6 +16,7 @@ import (
 	"github.com/batchplane/batchplane/shared/accounts"
 	"github.com/batchplane/batchplane/shared/cloud"
 	"github.com/batchplane/batchplane/shared/errs"
+	"github.com/batchplane/batchplane/shared/idempotency"
 	"github.com/batchplane/batchplane/shared/identity"
 	"github.com/batchplane/batchplane/shared/jobs"
 	"github.com/batchplane/batchplane/shared/projects"
@@ -42,7 +43,7 @@ type Deps struct {
 	Cloud cloud.Cloud
 	Runs  *runs.Service
 	// Idempotency keeps first responses of POSTs sent with Idempotency-Key.
-	Idempotency IdempotencyStore
+	Idempotency idempotency.Store
 	// LocalCloud injects faults (make run only).
 	LocalCloud LocalCloud
 }

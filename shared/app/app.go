@@ -1,17 +1,19 @@
+// Package app is batchplane's one start-up: Build wires store → services →
+// workflow → router from a Config (the local server, the CLI and the tests
+// call it), and HTTP, Task, Events and Sweep are the whole main of a Lambda
+// function: read the environment, load AWS configuration once, build with
+// the options the main names, start. Options are values the main
+// constructs (app.WithCustomerAWS(cloudaws.New)), so a function links the
+// clients of customers' AWS, load balancers and Step Functions only when
+// its own main names them.
 package app
 
 import (
 	"context"
 	"errors"
-	"fmt"
-	"log/slog"
-	"os"
 	"time"
 
-	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-	"github.com/aws/aws-sdk-go-v2/service/kms"
-	"github.com/awslabs/aws-lambda-go-api-proxy/httpadapter"
 
 	"github.com/batchplane/batchplane/shared/accounts"
 	"github.com/batchplane/batchplane/shared/api"
@@ -19,9 +21,7 @@ import (
 	"github.com/batchplane/batchplane/shared/identity"
 	"github.com/batchplane/batchplane/shared/jobs"
 	"github.com/batchplane/batchplane/shared/projects"
-	"github.com/batchplane/batchplane/shared/routes"
 	"github.com/batchplane/batchplane/shared/runs"
-	"github.com/batchplane/batchplane/shared/secrets"
 	"github.com/batchplane/batchplane/shared/sigv4"
 	"github.com/batchplane/batchplane/shared/store"
 	"github.com/batchplane/batchplane/shared/workflow"
@@ -41,8 +41,11 @@ type Config struct {
 	Cloud cloud.Cloud
 	// Catalog prices instance hours.
 	Catalog runs.Catalog
-	// Executions starts and resumes run workflows.
-	Executions runs.Executions
+	// Executions builds what starts and resumes run workflows, given the
+	// workflow whose tasks they run: Step Functions in AWS (which ignores
+	// it: the tasks are Lambda functions), the local state machine runner
+	// under make run. It may keep wf but not use it before Build returns.
+	Executions func(wf *workflow.Workflow) runs.Executions
 	// LocalCloud injects faults into the local cloud (make run only).
 	LocalCloud api.LocalCloud
 }
@@ -77,10 +80,18 @@ func Build(ctx context.Context, c Config) (*Service, error) {
 		groups = c.Cloud.AutoScaling
 	}
 	js := jobs.NewService(st, st, groups)
+	// The workflow and its executions refer to each other (a task resumes
+	// its execution; the local runner runs the tasks): both are complete
+	// when Build returns.
+	wf := new(workflow.Workflow)
+	var ex runs.Executions
+	if c.Executions != nil {
+		ex = c.Executions(wf)
+	}
+	*wf = workflow.Workflow{Runs: st, Jobs: st, Accounts: st, Cloud: c.Cloud, Catalog: c.Catalog,
+		Executions: ex, Now: time.Now}
 	rs := &runs.Service{Store: st, Jobs: st, Accounts: st, Cloud: c.Cloud, Catalog: c.Catalog,
-		Executions: c.Executions, Now: time.Now, NewID: identity.RandomHex8}
-	wf := &workflow.Workflow{Runs: st, Jobs: st, Accounts: st, Cloud: c.Cloud, Catalog: c.Catalog,
-		Executions: c.Executions, Now: time.Now}
+		Executions: ex, Now: time.Now, NewID: identity.RandomHex8}
 	srv, err := api.New(api.Deps{
 		Identity:    ids,
 		Accounts:    accs,
@@ -98,75 +109,4 @@ func Build(ctx context.Context, c Config) (*Service, error) {
 		return nil, err
 	}
 	return &Service{Store: st, Identity: ids, Accounts: accs, Runs: rs, Workflow: wf, API: srv}, nil
-}
-
-// EnvSealerKeyFile, when set, seals secrets with a local AES-256-GCM key
-// file instead of KMS: for `sam local invoke` and the cold-start bench,
-// where there is no KMS. Never set it in a deployed stack.
-const EnvSealerKeyFile = "BP_SEALER_KEY_FILE"
-
-// FromEnv builds the service inside a Lambda: table, KMS key and region from
-// the environment (routes.Env*), AWS config loaded once.
-func FromEnv(ctx context.Context, function string) (*Service, error) {
-	return FromEnvWith(ctx, function, nil)
-}
-
-// FromEnvWith is FromEnv with more configuration (package cloudapp adds
-// customers' AWS and Step Functions).
-func FromEnvWith(ctx context.Context, function string, more func(*Config)) (*Service, error) {
-	table, keyID, region := os.Getenv(routes.EnvTable), os.Getenv(routes.EnvKMSKey), os.Getenv(routes.EnvRegion)
-	keyFile := os.Getenv(EnvSealerKeyFile)
-	if table == "" || (keyID == "" && keyFile == "") {
-		return nil, fmt.Errorf("app: %s and %s must be set", routes.EnvTable, routes.EnvKMSKey)
-	}
-	cfg, err := LoadAWSConfig(ctx)
-	if err != nil {
-		return nil, err
-	}
-	if region == "" {
-		region = cfg.Region
-	}
-	var sealer identity.Sealer = &secrets.KMS{Client: kms.NewFromConfig(cfg), KeyID: keyID}
-	if keyFile != "" {
-		key, err := secrets.LoadOrCreateKeyFile(keyFile)
-		if err != nil {
-			return nil, err
-		}
-		if sealer, err = secrets.NewAESGCM(key); err != nil {
-			return nil, err
-		}
-	}
-	c := Config{
-		DB:       dynamodb.NewFromConfig(cfg),
-		Table:    table,
-		Region:   region,
-		Sealer:   sealer,
-		Function: function,
-	}
-	if more != nil {
-		more(&c)
-	}
-	return Build(ctx, c)
-}
-
-// StartLambda is the whole of an HTTP function's main: build once, then
-// serve API Gateway HTTP API (payload 2.0) events through the proxy adapter.
-// function names the routes it serves (routes.Fn*); routes.DefaultFunction
-// serves them all.
-func StartLambda(function string) {
-	StartLambdaWith(function, FromEnv)
-}
-
-// StartLambdaWith is StartLambda with another way to build the service.
-func StartLambdaWith(function string, build func(ctx context.Context, function string) (*Service, error)) {
-	slog.SetDefault(slog.New(slog.NewJSONHandler(os.Stderr, nil)))
-	if function == routes.DefaultFunction {
-		function = ""
-	}
-	svc, err := build(context.Background(), function)
-	if err != nil {
-		slog.Error("start-up failed", "err", err)
-		os.Exit(1)
-	}
-	lambda.Start(httpadapter.NewV2(svc.API).ProxyWithContext)
 }

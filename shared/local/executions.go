@@ -10,7 +10,10 @@ import (
 	"path/filepath"
 	"sync"
 
-	"github.com/batchplane/batchplane/shared/local/sfn"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+
+	"github.com/batchplane/batchplane/shared/execution"
+	"github.com/batchplane/batchplane/shared/local/asl"
 	"github.com/batchplane/batchplane/shared/runs"
 	"github.com/batchplane/batchplane/shared/store"
 	"github.com/batchplane/batchplane/shared/workflow"
@@ -20,21 +23,11 @@ import (
 // the local runner.
 const StateMachineFile = "infra/statemachines/run.asl.json"
 
-// taskFunctions maps the definition's FunctionName placeholders to tasks.
-var taskFunctions = map[string]string{
-	"${CreateRunFunctionArn}":  workflow.TaskCreateRun,
-	"${ProvisionFunctionArn}":  workflow.TaskProvision,
-	"${AwaitStopFunctionArn}":  workflow.TaskAwaitStop,
-	"${StopRunFunctionArn}":    workflow.TaskStopRun,
-	"${FinalizeFunctionArn}":   workflow.TaskFinalize,
-	"${CompensateFunctionArn}": workflow.TaskCompensate,
-}
-
 // Executions runs run workflows with the local state machine runner; it
 // implements runs.Executions.
 type Executions struct {
-	Runner *sfn.Runner
-	Store  store.Executions
+	Runner *asl.Runner
+	Store  execution.Store
 	ctx    context.Context
 	wg     sync.WaitGroup
 }
@@ -42,41 +35,52 @@ type Executions struct {
 var _ runs.Executions = (*Executions)(nil)
 
 // LoadMachine reads and validates the run state machine from the repository.
-func LoadMachine(root string) (*sfn.Machine, error) {
+func LoadMachine(root string) (*asl.Machine, error) {
 	b, err := os.ReadFile(filepath.Join(root, StateMachineFile))
 	if err != nil {
 		return nil, err
 	}
-	return sfn.Parse(b)
+	return asl.Parse(b)
 }
 
-// NewExecutions returns a runner bound to wf's tasks; executions live as
-// long as ctx.
-func NewExecutions(ctx context.Context, m *sfn.Machine, wf *workflow.Workflow, st store.Executions) *Executions {
-	tasks := wf.Tasks()
-	e := &Executions{Store: st, ctx: ctx}
-	e.Runner = &sfn.Runner{
-		Machine: m,
-		Store:   st,
-		Resolve: func(fn string) (sfn.TaskFunc, bool) {
-			t, ok := tasks[taskFunctions[fn]]
-			if !ok {
-				return nil, false
-			}
-			return func(ctx context.Context, payload json.RawMessage) (json.RawMessage, error) {
-				var in runs.Input
-				if err := json.Unmarshal(payload, &in); err != nil {
-					return nil, fmt.Errorf("task payload: %w", err)
-				}
-				out, err := t(ctx, in)
-				if err != nil {
-					return nil, err
-				}
-				return json.Marshal(out)
-			}, true
-		},
+// NewExecutions returns a runner of m bound to wf's tasks, keeping its
+// checkpoints in table; executions live as long as ctx. onTransition, if
+// set, is called on every state entered.
+func NewExecutions(ctx context.Context, m *asl.Machine, wf *workflow.Workflow, db *dynamodb.Client, table string,
+	onTransition func(execution, state string)) *Executions {
+	st := store.NewExecutions(db, table)
+	return &Executions{Store: st, ctx: ctx, Runner: &asl.Runner{
+		Machine:      m,
+		Store:        st,
+		Resolve:      resolver(wf),
+		OnTransition: onTransition,
+	}}
+}
+
+// resolver maps the definition's FunctionName placeholders
+// (routes.Task.Placeholder) to wf's tasks (workflow.Tasks).
+func resolver(wf *workflow.Workflow) func(functionName string) (asl.TaskFunc, bool) {
+	tasks := map[string]workflow.Task{}
+	for _, t := range workflow.Tasks {
+		tasks[t.Name.Placeholder()] = t
 	}
-	return e
+	return func(fn string) (asl.TaskFunc, bool) {
+		t, ok := tasks[fn]
+		if !ok {
+			return nil, false
+		}
+		return func(ctx context.Context, payload json.RawMessage) (json.RawMessage, error) {
+			var in runs.Input
+			if err := json.Unmarshal(payload, &in); err != nil {
+				return nil, fmt.Errorf("task payload: %w", err)
+			}
+			out, err := t.Run(wf, ctx, in)
+			if err != nil {
+				return nil, err
+			}
+			return json.Marshal(out)
+		}, true
+	}
 }
 
 // Start implements runs.Executions: the execution runs in the background.
@@ -89,7 +93,7 @@ func (e *Executions) Start(_ context.Context, name string, input []byte) error {
 			slog.Error("execution", "name", name, "err", err)
 			return
 		}
-		if cp.Status == sfn.Failed {
+		if cp.Status == execution.Failed {
 			slog.Warn("execution failed", "name", name, "error", cp.Error, "cause", cp.Cause)
 		}
 	}()
@@ -99,7 +103,7 @@ func (e *Executions) Start(_ context.Context, name string, input []byte) error {
 // Resume implements runs.Executions. A token from before a restart is
 // unknown: the resumed wait step sees the stop request itself.
 func (e *Executions) Resume(_ context.Context, token string, output []byte) error {
-	if err := e.Runner.SendTaskSuccess(token, output); err != nil && !errors.Is(err, sfn.ErrUnknownToken) {
+	if err := e.Runner.SendTaskSuccess(token, output); err != nil && !errors.Is(err, asl.ErrUnknownToken) {
 		return err
 	}
 	return nil

@@ -14,7 +14,6 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
-	"sync/atomic"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
@@ -22,10 +21,11 @@ import (
 	"github.com/batchplane/batchplane/shared/app"
 	localcloud "github.com/batchplane/batchplane/shared/cloud/local"
 	"github.com/batchplane/batchplane/shared/identity"
-	"github.com/batchplane/batchplane/shared/local/dynamolocal"
 	"github.com/batchplane/batchplane/shared/prices"
+	"github.com/batchplane/batchplane/shared/runs"
 	"github.com/batchplane/batchplane/shared/secrets"
 	"github.com/batchplane/batchplane/shared/store"
+	"github.com/batchplane/batchplane/shared/store/dynamolocal"
 	"github.com/batchplane/batchplane/shared/workflow"
 )
 
@@ -65,22 +65,12 @@ func Run(ctx context.Context, o Options) error {
 	if err := os.MkdirAll(o.StateDir, 0o700); err != nil {
 		return err
 	}
-	dir, err := dynamolocal.Ensure(ctx, o.CacheDir)
+	ddb, stop, err := startDynamo(ctx, o)
 	if err != nil {
 		return err
 	}
-	logf, err := os.OpenFile(filepath.Join(o.StateDir, "dynamodb.log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
-	if err != nil {
-		return err
-	}
-	defer logf.Close()
-	ddb, err := dynamolocal.Start(ctx, dir, dynamolocal.Options{DBPath: filepath.Join(o.StateDir, "dynamodb"), Log: logf})
-	if err != nil {
-		return err
-	}
-	defer ddb.Stop()
-
-	db := app.LocalDynamo(ddb.Endpoint)
+	defer stop()
+	db := dynamolocal.Client(ddb.Endpoint)
 	if err := store.CreateTable(ctx, db, o.Table); err != nil {
 		return err
 	}
@@ -102,7 +92,6 @@ func Run(ctx context.Context, o Options) error {
 		return err
 	}
 	defer rt.Close()
-	svc := rt.Service
 	if n, err := rt.Executions.ResumeAll(ctx); err != nil {
 		return fmt.Errorf("resume runs: %w", err)
 	} else if n > 0 {
@@ -112,11 +101,36 @@ func Run(ctx context.Context, o Options) error {
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", o.Addr, err)
 	}
-	endpoint := "http://" + ln.Addr().String()
+	if err := bootstrap(ctx, o, rt.Service, "http://"+ln.Addr().String(), ddb.Endpoint); err != nil {
+		ln.Close()
+		return err
+	}
+	return serve(ctx, o.Out, ln, rt.Service.API)
+}
 
+// startDynamo starts DynamoDB Local with its data and log under StateDir.
+func startDynamo(ctx context.Context, o Options) (*dynamolocal.Process, func(), error) {
+	dir, err := dynamolocal.Ensure(ctx, o.CacheDir)
+	if err != nil {
+		return nil, nil, err
+	}
+	logf, err := os.OpenFile(filepath.Join(o.StateDir, "dynamodb.log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
+	if err != nil {
+		return nil, nil, err
+	}
+	ddb, err := dynamolocal.Start(ctx, dir, dynamolocal.Options{DBPath: filepath.Join(o.StateDir, "dynamodb"), Log: logf})
+	if err != nil {
+		logf.Close()
+		return nil, nil, err
+	}
+	return ddb, func() { ddb.Stop(); logf.Close() }, nil
+}
+
+// bootstrap creates the Administrator on the first start, writes
+// .local/credentials.json and prints the start-up lines.
+func bootstrap(ctx context.Context, o Options, svc *app.Service, endpoint, dynamoEndpoint string) error {
 	nk, created, err := svc.Identity.Bootstrap(ctx, o.AdminUserName)
 	if err != nil {
-		ln.Close()
 		return fmt.Errorf("bootstrap: %w", err)
 	}
 	credPath := filepath.Join(o.StateDir, "credentials.json")
@@ -132,16 +146,19 @@ func Run(ctx context.Context, o Options) error {
 	if b, err := json.MarshalIndent(creds, "", "  "); err == nil {
 		_ = os.WriteFile(credPath, append(b, '\n'), 0o600)
 	}
-
 	fmt.Fprintf(o.Out, "batchplane API listening on %s (region %s)\n", endpoint, app.LocalRegion)
-	fmt.Fprintf(o.Out, "DynamoDB Local at %s, data in %s\n", ddb.Endpoint, filepath.Join(o.StateDir, "dynamodb"))
+	fmt.Fprintf(o.Out, "DynamoDB Local at %s, data in %s\n", dynamoEndpoint, filepath.Join(o.StateDir, "dynamodb"))
 	if created {
 		fmt.Fprintf(o.Out, "Bootstrap Administrator %s — this key pair is shown once:\n", o.AdminUserName)
 		fmt.Fprintf(o.Out, "  AccessKey: %s\n  SecretKey: %s\n", nk.AccessKey, nk.SecretKey)
 	}
 	fmt.Fprintf(o.Out, "Credentials written to %s\n", credPath)
+	return nil
+}
 
-	hs := &http.Server{Handler: svc.API, ReadHeaderTimeout: 10 * time.Second}
+// serve serves h on ln until ctx is cancelled, then shuts down cleanly.
+func serve(ctx context.Context, out io.Writer, ln net.Listener, h http.Handler) error {
+	hs := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
 	select {
@@ -151,7 +168,7 @@ func Run(ctx context.Context, o Options) error {
 			return err
 		}
 	}
-	fmt.Fprintln(o.Out, "shutting down")
+	fmt.Fprintln(out, "shutting down")
 	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	if err := hs.Shutdown(sctx); err != nil {
@@ -173,6 +190,9 @@ type WireOptions struct {
 	SweepEvery time.Duration
 	// InterruptionDelay overrides the local cloud's spot warning delay.
 	InterruptionDelay time.Duration
+	// OnTransition, when set, is called on every state an execution
+	// enters (the bench counts transitions).
+	OnTransition func(execution, state string)
 }
 
 // Runtime is the wired local service.
@@ -186,64 +206,82 @@ type Runtime struct {
 
 // Wire builds the whole service on the local cloud and the local state
 // machine runner: the API, the run workflow fed by the local cloud's EC2
-// events, and a slow safety sweep.
+// events, and a slow safety sweep. Everything is wired when it returns.
 func Wire(ctx context.Context, o WireOptions) (*Runtime, error) {
-	ctx, cancel := context.WithCancel(ctx)
-	rt := &Runtime{cancel: cancel, done: make(chan struct{})}
-	var wfp atomic.Pointer[workflow.Workflow]
-	lc, err := localcloud.New(localcloud.Options{StateFile: o.CloudState, InterruptionDelay: o.InterruptionDelay,
-		OnEvent: func(raw []byte) {
-			ev, ok, err := workflow.ParseEvent(raw)
-			wf := wfp.Load()
-			if err != nil || !ok || wf == nil {
-				return
-			}
-			if err := wf.HandleEvent(ctx, ev); err != nil && ctx.Err() == nil {
-				slog.Warn("event", "id", ev.ID, "instance", ev.InstanceID, "err", err)
-			}
-		}})
-	if err != nil {
-		cancel()
-		return nil, err
-	}
-	svc, err := app.Build(ctx, app.Config{DB: o.DB, Table: o.Table, Region: app.LocalRegion, Sealer: o.Sealer,
-		Local: true, Cloud: lc.Cloud(), Catalog: prices.Catalog{}, LocalCloud: lc})
-	if err != nil {
-		lc.Close()
-		cancel()
-		return nil, err
-	}
 	m, err := LoadMachine(o.Root)
 	if err != nil {
-		lc.Close()
+		return nil, err
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	rt := &Runtime{cancel: cancel, done: make(chan struct{})}
+	// The local cloud's events feed the workflow, which needs the cloud:
+	// its dispatcher waits (events queue) until the workflow is built.
+	ready := make(chan *workflow.Workflow, 1)
+	lc, err := localcloud.New(localcloud.Options{StateFile: o.CloudState, InterruptionDelay: o.InterruptionDelay,
+		OnEvent: eventHandler(ctx, ready)})
+	if err != nil {
 		cancel()
 		return nil, err
 	}
-	ex := NewExecutions(ctx, m, svc.Workflow, store.Executions{S: svc.Store})
-	svc.Runs.Executions, svc.Workflow.Executions = ex, ex
-	wf := svc.Workflow
-	wfp.Store(wf)
+	var ex *Executions
+	svc, err := app.Build(ctx, app.Config{DB: o.DB, Table: o.Table, Region: app.LocalRegion, Sealer: o.Sealer,
+		Local: true, Cloud: lc.Cloud(), Catalog: prices.Catalog{}, LocalCloud: lc,
+		Executions: func(wf *workflow.Workflow) runs.Executions {
+			ex = NewExecutions(ctx, m, wf, o.DB, o.Table, o.OnTransition)
+			return ex
+		}})
+	if err != nil {
+		cancel() // before Close: the dispatcher may wait for the workflow
+		lc.Close()
+		return nil, err
+	}
+	ready <- svc.Workflow
 	rt.Service, rt.Cloud, rt.Executions = svc, lc, ex
-	go func() {
-		defer close(rt.done)
-		if o.SweepEvery <= 0 {
-			<-ctx.Done()
-			return
-		}
-		t := time.NewTicker(o.SweepEvery)
-		defer t.Stop()
-		for {
+	go rt.sweep(ctx, svc.Workflow, o.SweepEvery)
+	return rt, nil
+}
+
+// eventHandler hands the local cloud's EventBridge events to the workflow
+// once ready delivers it.
+func eventHandler(ctx context.Context, ready <-chan *workflow.Workflow) func(raw []byte) {
+	var wf *workflow.Workflow
+	return func(raw []byte) {
+		if wf == nil {
 			select {
+			case wf = <-ready:
 			case <-ctx.Done():
 				return
-			case <-t.C:
-				if err := wf.Sweep(ctx); err != nil && ctx.Err() == nil {
-					slog.Warn("sweep", "err", err)
-				}
 			}
 		}
-	}()
-	return rt, nil
+		ev, ok, err := workflow.ParseEvent(raw)
+		if err != nil || !ok {
+			return
+		}
+		if err := wf.HandleEvent(ctx, ev); err != nil && ctx.Err() == nil {
+			slog.Warn("event", "id", ev.ID, "instance", ev.InstanceID, "err", err)
+		}
+	}
+}
+
+// sweep runs the safety sweep every period until ctx ends (0 = never).
+func (rt *Runtime) sweep(ctx context.Context, wf *workflow.Workflow, every time.Duration) {
+	defer close(rt.done)
+	if every <= 0 {
+		<-ctx.Done()
+		return
+	}
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if err := wf.Sweep(ctx); err != nil && ctx.Err() == nil {
+				slog.Warn("sweep", "err", err)
+			}
+		}
+	}
 }
 
 // Close stops the sweep, the executions (they resume on the next start)

@@ -188,23 +188,3 @@ const (
 	// or resume runs).
 	EnvStateMachine = "BP_STATE_MACHINE"
 )
-
-// Workers are the non-HTTP Lambda functions: one per run state machine
-// task (functions/task-<name>), the EC2 events handler and the safety
-// sweep. The state machine names its tasks ${<Task>FunctionArn}.
-var Workers = []Worker{
-	{Function: "task-createrun", Task: "CreateRun"},
-	{Function: "task-provision", Task: "Provision"},
-	{Function: "task-awaitstop", Task: "AwaitStop"},
-	{Function: "task-stoprun", Task: "StopRun"},
-	{Function: "task-finalize", Task: "Finalize"},
-	{Function: "task-compensate", Task: "Compensate"},
-	{Function: "events"},
-	{Function: "sweep"},
-}
-
-// Worker is a non-HTTP function; Task is its state machine task, if any.
-type Worker struct {
-	Function string
-	Task     string
-}

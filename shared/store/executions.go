@@ -9,14 +9,19 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
-	"github.com/batchplane/batchplane/shared/local/sfn"
+	"github.com/batchplane/batchplane/shared/execution"
 )
 
-// Executions persists the local state machine runner's executions in the
-// table (sfn.Checkpointer), so a restarted `make run` resumes runs.
+// Executions persists the local state machine runner's checkpoints in the
+// table (execution.Store), so a restarted `make run` resumes runs.
 type Executions struct{ S *Store }
 
-var _ sfn.Checkpointer = Executions{}
+// NewExecutions returns the checkpoints of the executions kept in table.
+func NewExecutions(db *dynamodb.Client, table string) Executions {
+	return Executions{S: New(db, table, Tokens{})}
+}
+
+var _ execution.Store = Executions{}
 
 const (
 	skExec         = "EXEC"
@@ -27,18 +32,18 @@ func execPK(name string) string { return "EXEC#" + name }
 
 type execItem struct {
 	PK, SK, Type string
-	sfn.Checkpoint
+	execution.Checkpoint
 }
 
-// Save implements sfn.Checkpointer.
-func (e Executions) Save(ctx context.Context, cp sfn.Checkpoint) error {
+// Save implements execution.Store.
+func (e Executions) Save(ctx context.Context, cp execution.Checkpoint) error {
 	s := e.S
 	p, err := put(s.Table, execItem{PK: execPK(cp.Name), SK: skExec, Type: "Execution", Checkpoint: cp}, "")
 	if err != nil {
 		return err
 	}
 	marker := del(s.Table, pkRunningExecs, cp.Name, "")
-	if cp.Status == sfn.Running {
+	if cp.Status == execution.Running {
 		if marker, err = put(s.Table, map[string]any{"PK": pkRunningExecs, "SK": cp.Name, "Type": "RunningExecution"}, ""); err != nil {
 			return err
 		}
@@ -46,23 +51,23 @@ func (e Executions) Save(ctx context.Context, cp sfn.Checkpoint) error {
 	return s.transact(ctx, "save execution", []types.TransactWriteItem{p, marker}, nil)
 }
 
-// Load implements sfn.Checkpointer.
-func (e Executions) Load(ctx context.Context, name string) (sfn.Checkpoint, bool, error) {
+// Load implements execution.Store.
+func (e Executions) Load(ctx context.Context, name string) (execution.Checkpoint, bool, error) {
 	res, err := e.S.DB.GetItem(ctx, &dynamodb.GetItemInput{TableName: &e.S.Table, Key: key(execPK(name), skExec), ConsistentRead: aws.Bool(true)})
 	if err != nil {
-		return sfn.Checkpoint{}, false, mapErr("load execution", err)
+		return execution.Checkpoint{}, false, mapErr("load execution", err)
 	}
 	if res.Item == nil {
-		return sfn.Checkpoint{}, false, nil
+		return execution.Checkpoint{}, false, nil
 	}
 	var it execItem
 	if err := attributevalue.UnmarshalMap(res.Item, &it); err != nil {
-		return sfn.Checkpoint{}, false, fmt.Errorf("decode execution: %w", err)
+		return execution.Checkpoint{}, false, fmt.Errorf("decode execution: %w", err)
 	}
 	return it.Checkpoint, true, nil
 }
 
-// Running lists the names of executions not yet finished.
+// Running implements execution.Store.
 func (e Executions) Running(ctx context.Context) ([]string, error) {
 	res, err := e.S.DB.Query(ctx, &dynamodb.QueryInput{
 		TableName:                 &e.S.Table,

@@ -10,10 +10,10 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
-	"github.com/batchplane/batchplane/shared/api"
+	"github.com/batchplane/batchplane/shared/idempotency"
 )
 
-var _ api.IdempotencyStore = (*Store)(nil)
+var _ idempotency.Store = (*Store)(nil)
 
 func idempPK(scope string) string { return "IDEMP#" + scope }
 
@@ -21,37 +21,37 @@ const skIdemp = "IDEMP"
 
 type idempItem struct {
 	PK, SK, Type string
-	api.Recorded
+	idempotency.Record
 	ExpiresAt int64 // DynamoDB TTL (epoch seconds)
 }
 
-// BeginIdempotent implements api.IdempotencyStore.
-func (s *Store) BeginIdempotent(ctx context.Context, scope, requestHash string, expires time.Time) (api.Recorded, bool, error) {
+// BeginIdempotent implements idempotency.Store.
+func (s *Store) BeginIdempotent(ctx context.Context, scope, requestHash string, expires time.Time) (idempotency.Record, bool, error) {
 	av, err := attributevalue.MarshalMap(idempItem{PK: idempPK(scope), SK: skIdemp, Type: "Idempotency",
-		Recorded: api.Recorded{RequestHash: requestHash}, ExpiresAt: expires.Unix()})
+		Record: idempotency.Record{RequestHash: requestHash}, ExpiresAt: expires.Unix()})
 	if err != nil {
-		return api.Recorded{}, false, err
+		return idempotency.Record{}, false, err
 	}
 	// An expired record (TTL deletion is lazy) counts as absent.
 	_, err = s.DB.PutItem(ctx, &dynamodb.PutItemInput{TableName: &s.Table, Item: av,
 		ConditionExpression:       aws.String("attribute_not_exists(PK) OR ExpiresAt < :now"),
 		ExpressionAttributeValues: map[string]types.AttributeValue{":now": &types.AttributeValueMemberN{Value: fmt.Sprint(time.Now().Unix())}}})
 	if err == nil {
-		return api.Recorded{}, true, nil
+		return idempotency.Record{}, true, nil
 	}
 	if !isConditionFailed(err) {
-		return api.Recorded{}, false, mapErr("begin idempotent", err)
+		return idempotency.Record{}, false, mapErr("begin idempotent", err)
 	}
 	var it idempItem
 	if err := s.getItem(ctx, idempPK(scope), skIdemp, &it, "idempotency record"); err != nil {
-		return api.Recorded{}, false, err
+		return idempotency.Record{}, false, err
 	}
-	return it.Recorded, false, nil
+	return it.Record, false, nil
 }
 
-// CompleteIdempotent implements api.IdempotencyStore.
-func (s *Store) CompleteIdempotent(ctx context.Context, scope string, rec api.Recorded, expires time.Time) error {
-	av, err := attributevalue.MarshalMap(idempItem{PK: idempPK(scope), SK: skIdemp, Type: "Idempotency", Recorded: rec, ExpiresAt: expires.Unix()})
+// CompleteIdempotent implements idempotency.Store.
+func (s *Store) CompleteIdempotent(ctx context.Context, scope string, rec idempotency.Record, expires time.Time) error {
+	av, err := attributevalue.MarshalMap(idempItem{PK: idempPK(scope), SK: skIdemp, Type: "Idempotency", Record: rec, ExpiresAt: expires.Unix()})
 	if err != nil {
 		return err
 	}
@@ -59,7 +59,7 @@ func (s *Store) CompleteIdempotent(ctx context.Context, scope string, rec api.Re
 	return mapErr("complete idempotent", err)
 }
 
-// AbandonIdempotent implements api.IdempotencyStore.
+// AbandonIdempotent implements idempotency.Store.
 func (s *Store) AbandonIdempotent(ctx context.Context, scope string) error {
 	_, err := s.DB.DeleteItem(ctx, &dynamodb.DeleteItemInput{TableName: &s.Table, Key: key(idempPK(scope), skIdemp)})
 	return mapErr("abandon idempotent", err)

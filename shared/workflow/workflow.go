@@ -37,32 +37,6 @@ type TransientError struct{ Err error }
 func (e *TransientError) Error() string { return e.Err.Error() }
 func (e *TransientError) Unwrap() error { return e.Err }
 
-// TaskFunc is one state machine task.
-type TaskFunc func(ctx context.Context, in runs.Input) (runs.Input, error)
-
-// Task names: the state machine's Task states and the Lambda functions that
-// serve them (functions/task-<name>).
-const (
-	TaskCreateRun  = "createrun"
-	TaskProvision  = "provision"
-	TaskAwaitStop  = "awaitstop"
-	TaskStopRun    = "stoprun"
-	TaskFinalize   = "finalize"
-	TaskCompensate = "compensate"
-)
-
-// Tasks returns every task by name.
-func (w *Workflow) Tasks() map[string]TaskFunc {
-	return map[string]TaskFunc{
-		TaskCreateRun:  w.CreateRun,
-		TaskProvision:  w.Provision,
-		TaskAwaitStop:  w.AwaitStop,
-		TaskStopRun:    w.StopRun,
-		TaskFinalize:   w.Finalize,
-		TaskCompensate: w.Compensate,
-	}
-}
-
 func (w *Workflow) now() time.Time { return w.Now().UTC().Truncate(time.Millisecond) }
 
 func (w *Workflow) log(ctx context.Context, runID, key, severity, format string, args ...any) {

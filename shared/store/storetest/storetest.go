@@ -16,9 +16,8 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
-	"github.com/batchplane/batchplane/shared/app"
-	"github.com/batchplane/batchplane/shared/local/dynamolocal"
 	"github.com/batchplane/batchplane/shared/store"
+	"github.com/batchplane/batchplane/shared/store/dynamolocal"
 )
 
 // EnvEndpoint names a running DynamoDB Local to use instead of starting one.
@@ -84,7 +83,7 @@ func Endpoint(tb testing.TB) string {
 // Client returns a client for DynamoDB Local.
 func Client(tb testing.TB, optFns ...func(*dynamodb.Options)) *dynamodb.Client {
 	tb.Helper()
-	return app.LocalDynamo(Endpoint(tb), optFns...)
+	return dynamolocal.Client(Endpoint(tb), optFns...)
 }
 
 // NewTable creates a fresh, uniquely named table and returns its name.

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
 	"github.com/aws/aws-sdk-go-v2/service/sfn/types"
 
@@ -26,6 +27,13 @@ type API interface {
 type Executions struct {
 	Client          API
 	StateMachineArn string
+}
+
+// New returns the executions of the state machine stateMachineARN with a
+// client built from cfg ("" where only Resume is called: the wait task's
+// token names its execution).
+func New(cfg aws.Config, stateMachineARN string) *Executions {
+	return &Executions{Client: sfn.NewFromConfig(cfg), StateMachineArn: stateMachineARN}
 }
 
 // Start implements runs.Executions.

@@ -1,4 +1,4 @@
-package sfn
+package asl
 
 import (
 	"context"
@@ -9,30 +9,44 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/batchplane/batchplane/shared/execution"
 )
 
-// memory is an in-memory Checkpointer (the state lives in DynamoDB in
+// memory is an in-memory execution.Store (the state lives in DynamoDB in
 // the service; see store.Executions).
 type memory struct {
 	mu sync.Mutex
-	m  map[string]Checkpoint
+	m  map[string]execution.Checkpoint
 }
 
-func (s *memory) Save(_ context.Context, cp Checkpoint) error {
+func (s *memory) Save(_ context.Context, cp execution.Checkpoint) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.m == nil {
-		s.m = map[string]Checkpoint{}
+		s.m = map[string]execution.Checkpoint{}
 	}
 	s.m[cp.Name] = cp
 	return nil
 }
 
-func (s *memory) Load(_ context.Context, name string) (Checkpoint, bool, error) {
+func (s *memory) Load(_ context.Context, name string) (execution.Checkpoint, bool, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	cp, ok := s.m[name]
 	return cp, ok, nil
+}
+
+func (s *memory) Running(context.Context) ([]string, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []string
+	for name, cp := range s.m {
+		if cp.Status == execution.Running {
+			out = append(out, name)
+		}
+	}
+	return out, nil
 }
 
 func task(name string, body string) string {
@@ -66,12 +80,12 @@ func TestResultPathExamples(t *testing.T) {
 			}
 			cp, err := (&Runner{Machine: m}).Start(context.Background(), "e1", json.RawMessage(tt.input))
 			if tt.want == "" { // a path that does not exist fails the execution
-				if err != nil || cp.Status != Failed || cp.Error != "States.Runtime" {
+				if err != nil || cp.Status != execution.Failed || cp.Error != "States.Runtime" {
 					t.Fatalf("got %+v %v, want a States.Runtime failure", cp, err)
 				}
 				return
 			}
-			if err != nil || cp.Status != Succeeded || compact(cp.Output) != tt.want {
+			if err != nil || cp.Status != execution.Succeeded || compact(cp.Output) != tt.want {
 				t.Fatalf("got %s (%s %s) %v, want %s", cp.Output, cp.Status, cp.Cause, err, tt.want)
 			}
 		})
@@ -103,9 +117,9 @@ func TestRetryAndCatch(t *testing.T) {
 		wantSleeps []time.Duration
 		wantUndo   string
 	}{
-		{"succeeds after two retries", 2, nil, Succeeded, []time.Duration{2 * time.Second, 6 * time.Second}, ""},
-		{"retries exhausted, caught", 4, nil, Failed, []time.Duration{2 * time.Second, 6 * time.Second, 10 * time.Second}, `"Error":"flaky"`},
-		{"other error caught at once", 0, errors.New("boom"), Failed, nil, `"Error":"errorString"`},
+		{"succeeds after two retries", 2, nil, execution.Succeeded, []time.Duration{2 * time.Second, 6 * time.Second}, ""},
+		{"retries exhausted, caught", 4, nil, execution.Failed, []time.Duration{2 * time.Second, 6 * time.Second, 10 * time.Second}, `"Error":"flaky"`},
+		{"other error caught at once", 0, errors.New("boom"), execution.Failed, nil, `"Error":"errorString"`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -133,10 +147,10 @@ func TestRetryAndCatch(t *testing.T) {
 			if err != nil || cp.Status != tt.wantStatus {
 				t.Fatalf("status %s (%s: %s) %v", cp.Status, cp.Error, cp.Cause, err)
 			}
-			if tt.wantStatus == Failed && (cp.Error != "RunFailed" || cp.Cause != "see log") {
+			if tt.wantStatus == execution.Failed && (cp.Error != "RunFailed" || cp.Cause != "see log") {
 				t.Errorf("fail state: %s %s", cp.Error, cp.Cause)
 			}
-			if tt.wantStatus == Succeeded && string(cp.Output) != `{"ok":true}` {
+			if tt.wantStatus == execution.Succeeded && string(cp.Output) != `{"ok":true}` {
 				t.Errorf("output %s", cp.Output)
 			}
 			if len(sleeps) != len(tt.wantSleeps) {
@@ -174,7 +188,7 @@ func TestTimeoutAndTaskToken(t *testing.T) {
 		}, true
 	}
 	cp, err := r.Start(context.Background(), "tok", json.RawMessage(`{"Id": "x"}`))
-	if err != nil || cp.Status != Succeeded || compact(cp.Output) != `{"done":"x"}` {
+	if err != nil || cp.Status != execution.Succeeded || compact(cp.Output) != `{"done":"x"}` {
 		t.Fatalf("%+v %v", cp, err)
 	}
 	if err := r.SendTaskSuccess("nobody", nil); !errors.Is(err, ErrUnknownToken) {
@@ -189,7 +203,7 @@ func TestTimeoutAndTaskToken(t *testing.T) {
 		}, true
 	}}
 	cp, err = r2.Start(context.Background(), "slow", json.RawMessage(`{}`))
-	if err != nil || cp.Status != Failed || cp.Error != "States.Timeout" {
+	if err != nil || cp.Status != execution.Failed || cp.Error != "States.Timeout" {
 		t.Fatalf("timeout: %+v %v", cp, err)
 	}
 }
@@ -225,19 +239,19 @@ func TestResumeAfterCrash(t *testing.T) {
 	if _, err := (&Runner{Machine: m, Store: store, Resolve: resolve("B")}).Start(ctx, "run-1", json.RawMessage(`{"n": 1}`)); !errors.Is(err, context.Canceled) {
 		t.Fatalf("crash: %v", err)
 	}
-	if cp, _, _ := store.Load(context.Background(), "run-1"); cp.State != "B" || cp.Status != Running {
+	if cp, _, _ := store.Load(context.Background(), "run-1"); cp.State != "B" || cp.Status != execution.Running {
 		t.Fatalf("checkpoint %+v", cp)
 	}
 	var transitions []string
 	r := &Runner{Machine: m, Store: store, Resolve: resolve(""), OnTransition: func(_, s string) { transitions = append(transitions, s) }}
 	cp, err := r.Start(context.Background(), "run-1", nil)
-	if err != nil || cp.Status != Succeeded || !strings.Contains(compact(cp.Output), `{"n":1}`) || cp.Transitions != 4 {
+	if err != nil || cp.Status != execution.Succeeded || !strings.Contains(compact(cp.Output), `{"n":1}`) || cp.Transitions != 4 {
 		t.Fatalf("resume: %+v %v", cp, err)
 	}
 	if calls["A"] != 1 || calls["B"] != 2 || calls["C"] != 1 || strings.Join(transitions, ",") != "B,C" {
 		t.Fatalf("calls %v transitions %v", calls, transitions)
 	}
-	if again, err := r.Start(context.Background(), "run-1", nil); err != nil || again.Status != Succeeded || calls["C"] != 1 {
+	if again, err := r.Start(context.Background(), "run-1", nil); err != nil || again.Status != execution.Succeeded || calls["C"] != 1 {
 		t.Fatalf("second start re-ran: %+v %v %v", again, err, calls)
 	}
 }
@@ -300,4 +314,68 @@ func compact(b json.RawMessage) string {
 	}
 	out, _ := json.Marshal(v)
 	return string(out)
+}
+
+// TestStatesBeyondTheRunDefinition covers what the runner supports beyond
+// what run.asl.json uses today: Choice rules (StringEquals, BooleanEquals,
+// IsPresent, Default, no match), Wait, Succeed with InputPath and
+// OutputPath, the top-level Version, and the machine's TimeoutSeconds.
+func TestStatesBeyondTheRunDefinition(t *testing.T) {
+	choice := `{"Version": "1.0", "StartAt": "C", "States": {
+		"C": {"Type": "Choice", "Choices": [
+			{"Variable": "$.kind", "StringEquals": "asg", "Next": "Asg"},
+			{"Variable": "$.ok", "BooleanEquals": true, "Next": "Ok"},
+			{"Variable": "$.maybe", "IsPresent": true, "Next": "Present"}], "Default": "Other"},
+		"Asg": {"Type": "Pass", "Result": "asg", "End": true},
+		"Ok": {"Type": "Pass", "Result": "ok", "End": true},
+		"Present": {"Type": "Pass", "Result": "present", "End": true},
+		"Other": {"Type": "Wait", "Seconds": 7, "Next": "Done"},
+		"Done": {"Type": "Succeed", "InputPath": "$.in", "OutputPath": "$.x"}}}`
+	noDefault := `{"StartAt": "C", "States": {"C": {"Type": "Choice", "Choices": [
+		{"Variable": "$.kind", "StringEquals": "asg", "Next": "E"}]}, "E": {"Type": "Succeed"}}}`
+	tests := []struct {
+		name, def, input, wantStatus, want string
+		wantSleep                          time.Duration
+	}{
+		{"StringEquals", choice, `{"kind": "asg", "ok": true}`, execution.Succeeded, `"asg"`, 0},
+		{"StringEquals on a number does not match", choice, `{"kind": 1, "ok": true}`, execution.Succeeded, `"ok"`, 0},
+		{"BooleanEquals", choice, `{"kind": "ami", "ok": true}`, execution.Succeeded, `"ok"`, 0},
+		{"IsPresent", choice, `{"maybe": null}`, execution.Succeeded, `"present"`, 0},
+		{"Default, Wait, Succeed with paths", choice, `{"in": {"x": 5}}`, execution.Succeeded, `5`, 7 * time.Second},
+		{"no rule matches and no Default", noDefault, `{"kind": "ami"}`, execution.Failed, `States.NoChoiceMatched`, 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			m, err := Parse([]byte(tt.def))
+			if err != nil {
+				t.Fatal(err)
+			}
+			var slept time.Duration
+			r := &Runner{Machine: m, Sleep: func(_ context.Context, d time.Duration) error { slept += d; return nil }}
+			cp, err := r.Start(context.Background(), "e", json.RawMessage(tt.input))
+			if err != nil || cp.Status != tt.wantStatus {
+				t.Fatalf("got %+v %v, want %s", cp, err, tt.wantStatus)
+			}
+			got := compact(cp.Output)
+			if cp.Status == execution.Failed {
+				got = cp.Error
+			}
+			if got != tt.want || slept != tt.wantSleep {
+				t.Fatalf("got %s after sleeping %v, want %s after %v", got, slept, tt.want, tt.wantSleep)
+			}
+		})
+	}
+
+	t.Run("execution TimeoutSeconds", func(t *testing.T) {
+		m, err := Parse([]byte(`{"StartAt": "W", "TimeoutSeconds": 1, "States": {
+			"W": {"Type": "Wait", "Seconds": 30, "Next": "S"}, "S": {"Type": "Succeed"}}}`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		begin := time.Now()
+		cp, err := (&Runner{Machine: m}).Start(context.Background(), "slow", json.RawMessage(`{}`))
+		if err != nil || cp.Status != execution.Failed || cp.Error != "States.Timeout" || time.Since(begin) > 10*time.Second {
+			t.Fatalf("got %+v %v after %v, want States.Timeout after 1 s", cp, err, time.Since(begin))
+		}
+	})
 }

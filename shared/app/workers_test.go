@@ -1,23 +1,23 @@
-package cloudapp_test
+package app_test
 
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
 	"github.com/aws/aws-lambda-go/lambda"
 
 	"github.com/batchplane/batchplane/shared/app"
-	"github.com/batchplane/batchplane/shared/app/cloudapp"
 	localcloud "github.com/batchplane/batchplane/shared/cloud/local"
 	"github.com/batchplane/batchplane/shared/prices"
 	"github.com/batchplane/batchplane/shared/routes"
 	"github.com/batchplane/batchplane/shared/secrets"
 	"github.com/batchplane/batchplane/shared/store/storetest"
+	"github.com/batchplane/batchplane/shared/workflow"
 )
 
 // TestWorkerHandlersThroughLambda feeds the EventBridge payloads in events/
@@ -44,32 +44,29 @@ func TestWorkerHandlersThroughLambda(t *testing.T) {
 			t.Fatal(err)
 		}
 		// An instance batchplane did not launch is none of its business.
-		if _, err := lambda.NewHandler(cloudapp.EventsHandler(svc)).Invoke(ctx, raw); err != nil {
+		if _, err := lambda.NewHandler(svc.Workflow.EventsHandler()).Invoke(ctx, raw); err != nil {
 			t.Errorf("%s: %v", name, err)
 		}
 	}
-	if _, err := lambda.NewHandler(cloudapp.EventsHandler(svc)).Invoke(ctx, []byte(`{"detail-type": 5}`)); err == nil {
+	if _, err := lambda.NewHandler(svc.Workflow.EventsHandler()).Invoke(ctx, []byte(`{"detail-type": 5}`)); err == nil {
 		t.Error("a malformed event was accepted")
 	}
 	sweep, _ := os.ReadFile(filepath.Join(root, "events", "scheduler-sweep.json"))
-	if _, err := lambda.NewHandler(cloudapp.SweepHandler(svc)).Invoke(ctx, sweep); err != nil {
+	if _, err := lambda.NewHandler(svc.Workflow.SweepHandler()).Invoke(ctx, sweep); err != nil {
 		t.Errorf("sweep: %v", err)
 	}
 	for _, w := range routes.Workers {
 		if w.Task == "" {
 			continue
 		}
-		h, err := cloudapp.TaskHandler(svc, w.Task)
-		if err != nil {
-			t.Fatal(err)
+		i := slices.IndexFunc(workflow.Tasks, func(t workflow.Task) bool { return t.Name == w.Task })
+		if i < 0 {
+			t.Fatalf("no workflow.Task for %s", w.Task)
 		}
+		h := workflow.Tasks[i].Handler(svc.Workflow)
 		_, err = lambda.NewHandler(h).Invoke(ctx, []byte(`{"RunId": "R-00000000", "RunRequestId": "x", "TaskToken": "t"}`))
 		if err == nil || !strings.Contains(err.Error(), "not found") {
 			t.Errorf("%s on a missing run: %v", w.Task, err)
 		}
 	}
-	if _, err := cloudapp.TaskHandler(svc, "Nope"); err == nil {
-		t.Error("unknown task accepted")
-	}
-	_ = json.Valid
 }

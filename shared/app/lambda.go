@@ -1,0 +1,166 @@
+package app
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+
+	"github.com/aws/aws-lambda-go/lambda"
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/kms"
+	"github.com/awslabs/aws-lambda-go-api-proxy/httpadapter"
+
+	"github.com/batchplane/batchplane/shared/cloud"
+	"github.com/batchplane/batchplane/shared/identity"
+	"github.com/batchplane/batchplane/shared/routes"
+	"github.com/batchplane/batchplane/shared/runs"
+	"github.com/batchplane/batchplane/shared/secrets"
+	"github.com/batchplane/batchplane/shared/workflow"
+)
+
+// EnvSealerKeyFile, when set, seals secrets with a local AES-256-GCM key
+// file instead of KMS: for `sam local invoke` and the cold-start bench,
+// where there is no KMS. Never set it in a deployed stack.
+const EnvSealerKeyFile = "BP_SEALER_KEY_FILE"
+
+// Option adds a dependency to a Lambda function's service, built from the
+// function's AWS configuration. (aws.Config is a parameter, not a field of
+// building: a heap value holding it would link its type descriptors into
+// every function, a few KB zipped.)
+type Option func(cfg aws.Config, b *building) error
+
+// building is what options build on.
+type building struct {
+	config Config
+	// customer is WithCustomerAWS's provider (WithLoadBalancing builds on it).
+	customer any
+}
+
+// WithCustomerAWS reaches customers' accounts through the provider
+// newProvider builds (cloudaws.New): compute, Auto Scaling, metrics and
+// role checks.
+func WithCustomerAWS[P interface{ Cloud() cloud.Cloud }, O any](newProvider func(aws.Config, ...O) P) Option {
+	return func(cfg aws.Config, e *building) error {
+		p := newProvider(cfg)
+		lb := e.config.Cloud.LoadBalancing
+		e.config.Cloud, e.customer = p.Cloud(), p
+		e.config.Cloud.LoadBalancing = lb
+		return nil
+	}
+}
+
+// WithLoadBalancing registers run instances with customers' load balancers
+// through what newLB builds (elb.New) on WithCustomerAWS's provider, which
+// must come first.
+func WithLoadBalancing[C any, L cloud.LoadBalancing](newLB func(C) L) Option {
+	return func(_ aws.Config, e *building) error {
+		p, ok := e.customer.(C)
+		if !ok {
+			return fmt.Errorf("app: WithLoadBalancing needs WithCustomerAWS before it")
+		}
+		e.config.Cloud.LoadBalancing = newLB(p)
+		return nil
+	}
+}
+
+// WithStepFunctions starts and resumes runs with the state machine named
+// by routes.EnvStateMachine, through what newExecutions builds
+// (stepfunctions.New).
+func WithStepFunctions[E runs.Executions](newExecutions func(cfg aws.Config, stateMachineARN string) E) Option {
+	return func(cfg aws.Config, e *building) error {
+		ex := newExecutions(cfg, os.Getenv(routes.EnvStateMachine))
+		e.config.Executions = func(*workflow.Workflow) runs.Executions { return ex }
+		return nil
+	}
+}
+
+// WithCatalog prices instance hours (prices.Catalog{}).
+func WithCatalog(c runs.Catalog) Option {
+	return func(_ aws.Config, e *building) error {
+		e.config.Catalog = c
+		return nil
+	}
+}
+
+// FromEnv builds the service inside a Lambda: table, KMS key and region
+// from the environment (routes.Env*), AWS config loaded once, then the
+// options in order. function limits the router to that function's routes
+// ("" serves them all).
+func FromEnv(ctx context.Context, function string, opts ...Option) (*Service, error) {
+	table, keyID, region := os.Getenv(routes.EnvTable), os.Getenv(routes.EnvKMSKey), os.Getenv(routes.EnvRegion)
+	keyFile := os.Getenv(EnvSealerKeyFile)
+	if table == "" || (keyID == "" && keyFile == "") {
+		return nil, fmt.Errorf("app: %s and %s must be set", routes.EnvTable, routes.EnvKMSKey)
+	}
+	cfg, err := LoadAWSConfig(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if region == "" {
+		region = cfg.Region
+	}
+	sealer, err := newSealer(cfg, keyID, keyFile)
+	if err != nil {
+		return nil, err
+	}
+	e := &building{config: Config{DB: dynamodb.NewFromConfig(cfg), Table: table, Region: region,
+		Sealer: sealer, Function: function}}
+	for _, o := range opts {
+		if err := o(cfg, e); err != nil {
+			return nil, err
+		}
+	}
+	return Build(ctx, e.config)
+}
+
+// newSealer seals with KMS, or with the key file EnvSealerKeyFile names.
+func newSealer(cfg aws.Config, keyID, keyFile string) (identity.Sealer, error) {
+	if keyFile == "" {
+		return &secrets.KMS{Client: kms.NewFromConfig(cfg), KeyID: keyID}, nil
+	}
+	key, err := secrets.LoadOrCreateKeyFile(keyFile)
+	if err != nil {
+		return nil, err
+	}
+	return secrets.NewAESGCM(key)
+}
+
+// HTTP is the whole main of an HTTP function: build once, then serve API
+// Gateway HTTP API (payload 2.0) events through the proxy adapter.
+// function names the routes it serves (routes.Fn*); routes.DefaultFunction
+// serves them all.
+func HTTP(function string, opts ...Option) {
+	if function == routes.DefaultFunction {
+		function = ""
+	}
+	start(function, opts, func(svc *Service) any { return httpadapter.NewV2(svc.API).ProxyWithContext })
+}
+
+// Task is the whole main of a run state machine task's function: it runs
+// t (workflow.Provision, ...) on each payload.
+func Task(t workflow.Task, opts ...Option) {
+	start("", opts, func(svc *Service) any { return t.Handler(svc.Workflow) })
+}
+
+// Events is the main of the EC2 events function.
+func Events(opts ...Option) {
+	start("", opts, func(svc *Service) any { return svc.Workflow.EventsHandler() })
+}
+
+// Sweep is the main of the safety sweep function.
+func Sweep(opts ...Option) {
+	start("", opts, func(svc *Service) any { return svc.Workflow.SweepHandler() })
+}
+
+// start builds the service once and serves handler(svc).
+func start(function string, opts []Option, handler func(*Service) any) {
+	slog.SetDefault(slog.New(slog.NewJSONHandler(os.Stderr, nil)))
+	svc, err := FromEnv(context.Background(), function, opts...)
+	if err != nil {
+		slog.Error("start-up failed", "err", err)
+		os.Exit(1)
+	}
+	lambda.Start(handler(svc))
+}

@@ -1,0 +1,65 @@
+package routes
+
+// Task names a run state machine task: its Task state in
+// infra/statemachines/run.asl.json calls the Lambda function
+// ${<Task>FunctionArn}. Package workflow binds each task to its handler
+// (workflow.Tasks); CDK, SAM and the local runner substitute the ARN.
+type Task string
+
+// The run state machine's tasks.
+const (
+	TaskCreateRun  Task = "CreateRun"
+	TaskProvision  Task = "Provision"
+	TaskAwaitStop  Task = "AwaitStop"
+	TaskStopRun    Task = "StopRun"
+	TaskFinalize   Task = "Finalize"
+	TaskCompensate Task = "Compensate"
+)
+
+// Substitution is the name the definition gives the task's function ARN
+// ("CreateRunFunctionArn" in "${CreateRunFunctionArn}").
+func (t Task) Substitution() string { return string(t) + "FunctionArn" }
+
+// Placeholder is the task's FunctionName in the definition, before
+// substitution ("${CreateRunFunctionArn}").
+func (t Task) Placeholder() string { return "${" + t.Substitution() + "}" }
+
+// Worker function names that are not state machine tasks.
+const (
+	// FnEvents handles EC2 state changes and spot interruption warnings.
+	FnEvents = "events"
+	// FnSweep is the slow safety sweep on a schedule.
+	FnSweep = "sweep"
+)
+
+// Workers are the non-HTTP Lambda functions: one per run state machine
+// task (functions/task-<name>), the EC2 events handler and the safety
+// sweep. It is the one table of workers: the mains, the CDK stack,
+// template.yaml and the local runner read it.
+var Workers = []Worker{
+	{Function: "task-createrun", Task: TaskCreateRun},
+	{Function: "task-provision", Task: TaskProvision},
+	{Function: "task-awaitstop", Task: TaskAwaitStop},
+	{Function: "task-stoprun", Task: TaskStopRun},
+	{Function: "task-finalize", Task: TaskFinalize},
+	{Function: "task-compensate", Task: TaskCompensate},
+	{Function: FnEvents},
+	{Function: FnSweep},
+}
+
+// Worker is a non-HTTP function (functions/<Function>); Task is its state
+// machine task, if any.
+type Worker struct {
+	Function string
+	Task     Task
+}
+
+// WorkerOf returns the worker serving task.
+func WorkerOf(task Task) (Worker, bool) {
+	for _, w := range Workers {
+		if w.Task == task && task != "" {
+			return w, true
+		}
+	}
+	return Worker{}, false
+}
