@@ -85,8 +85,8 @@ func (h *harness) start(t *testing.T, app string, in jobs.Input) runs.Run {
 		t.Fatal(err)
 	}
 	ctx := context.Background()
-	for _, task := range []workflow.TaskFunc{h.wf.CreateRun, h.wf.Provision} {
-		if _, err := task(ctx, runs.Input{RunID: runID, RunRequestID: req}); err != nil {
+	for _, task := range []workflow.Task{workflow.CreateRun, workflow.Provision} {
+		if _, err := task.Run(h.wf, ctx, runs.Input{RunID: runID, RunRequestID: req}); err != nil {
 			t.Fatalf("task: %v", err)
 		}
 	}
