@@ -23,13 +23,6 @@ func NewExecutions(db *dynamodb.Client, table string) Executions {
 
 var _ execution.Store = Executions{}
 
-const (
-	skExec         = "EXEC"
-	pkRunningExecs = "RUNNINGEXECS"
-)
-
-func execPK(name string) string { return "EXEC#" + name }
-
 type execItem struct {
 	PK, SK, Type string
 	execution.Checkpoint

@@ -15,8 +15,6 @@ import (
 
 var _ idempotency.Store = (*Store)(nil)
 
-func idempPK(scope string) string { return "IDEMP#" + scope }
-
 const skIdemp = "IDEMP"
 
 type idempItem struct {

@@ -98,3 +98,15 @@ func logKeySK(key string) string { return "LOGKEY#" + key }
 func logSK(at time.Time, key string) string { return logPrefix + nanos(at) + "#" + key }
 
 func nanos(t time.Time) string { return fmt.Sprintf("%020d", t.UnixNano()) }
+
+// Local state machine executions (make run): one item per execution, and
+// a marker per running one so a restarted runtime finds them in one Query.
+const (
+	skExec         = "EXEC"
+	pkRunningExecs = "RUNNINGEXECS"
+)
+
+func execPK(name string) string { return "EXEC#" + name }
+
+// idempPK is the item of an Idempotency-Key's first response, per scope.
+func idempPK(scope string) string { return "IDEMP#" + scope }
