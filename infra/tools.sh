@@ -17,9 +17,13 @@ for pkg in "${want[@]}"; do
     missing+=("$pkg")
   fi
 done
-[ ${#missing[@]} -eq 0 ] && exit 0
+if [ ${#missing[@]} -gt 0 ]; then
+  mkdir -p "$tools"
+  [ -f "$tools/package.json" ] || echo '{"name":"batchplane-tools","private":true}' >"$tools/package.json"
+  echo "tools.sh: installing ${missing[*]} into $tools"
+  npm install --no-audit --no-fund --loglevel=error --save-exact --prefix "$tools" "${missing[@]}"
+fi
 
-mkdir -p "$tools"
-[ -f "$tools/package.json" ] || echo '{"name":"batchplane-tools","private":true}' >"$tools/package.json"
-echo "tools.sh: installing ${missing[*]} into $tools"
-npm install --no-audit --no-fund --loglevel=error --save-exact --prefix "$tools" "${missing[@]}"
+# oapi-codegen and the generated client's runtime, pinned by their own
+# module (kept out of the service's go.mod and of every Lambda).
+(cd "$root/shared/api/testdata/openapiclient" && go mod download)

@@ -26,7 +26,8 @@ func (s *Server) handleHealth(*http.Request, noBody) (healthJSON, error) {
 type document []byte
 
 func (document) openAPISchema() obj {
-	return obj{"type": "object", "required": []string{"openapi", "paths"}}
+	return obj{"type": "object", "required": []string{"openapi", "paths"},
+		"properties": obj{"openapi": str(), "paths": obj{"type": "object"}}}
 }
 
 // handleOpenAPI handles "GET /api/openapi.json".

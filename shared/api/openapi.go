@@ -193,7 +193,7 @@ func (g *reflector) object(t reflect.Type, input bool) obj {
 	s := obj{"type": "object", "properties": props, "additionalProperties": false}
 	req := []string{}
 	if !input {
-		req = names
+		req = append(req, names...)
 	} else if t.Implements(requiredType) {
 		req = reflect.Zero(t).Interface().(required).requiredFields()
 		for _, n := range req {
@@ -349,8 +349,12 @@ func operationID(s string) string {
 
 // BuildOpenAPI returns the OpenAPI 3.1 document of table's routes.
 func BuildOpenAPI(table []routes.Route) ([]byte, error) {
+	return buildOpenAPI(table, (&Server{}).endpoints()) // bindings only: no handler runs
+}
+
+func buildOpenAPI(table []routes.Route, eps []endpoint) ([]byte, error) {
 	byName := map[string]endpoint{}
-	for _, e := range (&Server{}).endpoints() { // bindings only: no handler runs
+	for _, e := range eps {
 		byName[e.name] = e
 	}
 	g := newReflector()
@@ -385,6 +389,7 @@ func BuildOpenAPI(table []routes.Route) ([]byte, error) {
 		"openapi": "3.1.0",
 		"info": obj{"title": "batchplane", "version": "1.0.0",
 			"description": "cmpute.io and Batchly API (seeds 000, 001) served by batchplane; see docs/api.md for the choices where the seeds are silent.",
+			"contact":     obj{"name": "batchplane", "url": "https://github.com/batchplane/batchplane"},
 			"license":     obj{"name": "Proprietary", "identifier": "LicenseRef-Proprietary"}},
 		"servers": []any{obj{"url": "/", "description": "This deployment"}},
 		"tags":    tags,
