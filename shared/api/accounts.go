@@ -63,7 +63,7 @@ func (s *Server) accountJSON(r *http.Request, a accounts.Account) (accountJSON, 
 }
 
 // handleAccountsList handles "GET /api/accounts".
-func (s *Server) handleAccountsList(r *http.Request, _ noBody) (list[accountJSON], error) {
+func (s *Server) handleAccountsList(r *http.Request, _ *noBody) (list[accountJSON], error) {
 	pg, err := page(r)
 	if err != nil {
 		return list[accountJSON]{}, err
@@ -84,7 +84,7 @@ func (s *Server) handleAccountsList(r *http.Request, _ noBody) (list[accountJSON
 }
 
 // handleAccountGet handles "GET /api/accounts/{id}".
-func (s *Server) handleAccountGet(r *http.Request, _ noBody) (accountJSON, error) {
+func (s *Server) handleAccountGet(r *http.Request, _ *noBody) (accountJSON, error) {
 	a, err := s.deps.Accounts.Get(r.Context(), Param(r, "id"))
 	if err != nil {
 		return accountJSON{}, err
@@ -94,8 +94,8 @@ func (s *Server) handleAccountGet(r *http.Request, _ noBody) (accountJSON, error
 
 // handleAccountAdd handles "POST /api/accounts/CloudFrontAWS" and Batchly's
 // "POST /api/Accounts/AWS".
-func (s *Server) handleAccountAdd(r *http.Request, in accountAddInput) (accountJSON, error) {
-	a, err := s.deps.Accounts.Create(r.Context(), accountInput(in).domain())
+func (s *Server) handleAccountAdd(r *http.Request, in *accountAddInput) (accountJSON, error) {
+	a, err := s.deps.Accounts.Create(r.Context(), accountInput(*in).domain())
 	if err != nil {
 		return accountJSON{}, err
 	}
@@ -104,7 +104,7 @@ func (s *Server) handleAccountAdd(r *http.Request, in accountAddInput) (accountJ
 }
 
 // handleAccountUpdate handles "PUT /api/accounts/{id}".
-func (s *Server) handleAccountUpdate(r *http.Request, in accountInput) (accountJSON, error) {
+func (s *Server) handleAccountUpdate(r *http.Request, in *accountInput) (accountJSON, error) {
 	a, err := s.deps.Accounts.Update(r.Context(), Param(r, "id"), in.domain())
 	if err != nil {
 		return accountJSON{}, err
@@ -113,7 +113,7 @@ func (s *Server) handleAccountUpdate(r *http.Request, in accountInput) (accountJ
 }
 
 // handleAccountDelete handles "DELETE /api/accounts/{id}".
-func (s *Server) handleAccountDelete(r *http.Request, _ noBody) (bool, error) {
+func (s *Server) handleAccountDelete(r *http.Request, _ *noBody) (bool, error) {
 	if err := s.deps.Accounts.Delete(r.Context(), Param(r, "id")); err != nil {
 		return false, err
 	}

@@ -129,9 +129,9 @@ func (in jobInput) domain() jobs.Input {
 
 // jobAdd handles "POST /api/v2/apps/AutoScalingGroup/Add" and
 // "POST /api/v2/apps/Ami/Add".
-func jobAdd[In jobBody](s *Server, app string) func(*http.Request, In) (jobSummaryJSON, error) {
-	return func(r *http.Request, in In) (jobSummaryJSON, error) {
-		j, err := s.deps.Jobs.Create(r.Context(), app, jobInput(in).domain())
+func jobAdd[In jobBody](s *Server, app string) func(*http.Request, *In) (jobSummaryJSON, error) {
+	return func(r *http.Request, in *In) (jobSummaryJSON, error) {
+		j, err := s.deps.Jobs.Create(r.Context(), app, jobInput(*in).domain())
 		if err != nil {
 			return jobSummaryJSON{}, err
 		}
@@ -149,9 +149,9 @@ func appPath(app string) string {
 
 // jobUpdate handles "PUT /api/v2/apps/AutoScalingGroup/{id}" and
 // "PUT /api/v2/apps/Ami/{id}".
-func jobUpdate[In jobBody](s *Server, app string) func(*http.Request, In) (jobSummaryJSON, error) {
-	return func(r *http.Request, in In) (jobSummaryJSON, error) {
-		j, err := s.deps.Jobs.Update(r.Context(), app, Param(r, "id"), jobInput(in).domain())
+func jobUpdate[In jobBody](s *Server, app string) func(*http.Request, *In) (jobSummaryJSON, error) {
+	return func(r *http.Request, in *In) (jobSummaryJSON, error) {
+		j, err := s.deps.Jobs.Update(r.Context(), app, Param(r, "id"), jobInput(*in).domain())
 		if err != nil {
 			return jobSummaryJSON{}, err
 		}
@@ -161,8 +161,8 @@ func jobUpdate[In jobBody](s *Server, app string) func(*http.Request, In) (jobSu
 
 // handleJobDelete handles "DELETE /api/v2/apps/AutoScalingGroup/{id}" and
 // "DELETE /api/v2/apps/Ami/{id}".
-func (s *Server) handleJobDelete(app string) func(*http.Request, noBody) (bool, error) {
-	return func(r *http.Request, _ noBody) (bool, error) {
+func (s *Server) handleJobDelete(app string) func(*http.Request, *noBody) (bool, error) {
+	return func(r *http.Request, _ *noBody) (bool, error) {
 		if err := s.deps.Jobs.Delete(r.Context(), app, Param(r, "id")); err != nil {
 			return false, err
 		}
@@ -174,8 +174,8 @@ func (s *Server) handleJobDelete(app string) func(*http.Request, noBody) (bool, 
 // and "POST /api/v2/apps/Ami/{id}/execute": step 1 of executing a job. The
 // answer is the RunRequestId that "GET /api/runs/Check/{id}" turns into a
 // run id.
-func (s *Server) handleExecute(app string) func(*http.Request, emptyBody) (string, error) {
-	return func(r *http.Request, _ emptyBody) (string, error) {
+func (s *Server) handleExecute(app string) func(*http.Request, *emptyBody) (string, error) {
+	return func(r *http.Request, _ *emptyBody) (string, error) {
 		id, err := s.deps.Runs.Execute(r.Context(), Param(r, "id"), app)
 		if err != nil {
 			return "", err
@@ -253,7 +253,7 @@ func (s *Server) job(r *http.Request, app string) (jobs.Job, string, error) {
 }
 
 // handleASGJobGet handles "GET /api/v2/apps/AutoScalingGroup/{id}".
-func (s *Server) handleASGJobGet(r *http.Request, _ noBody) (asgJobJSON, error) {
+func (s *Server) handleASGJobGet(r *http.Request, _ *noBody) (asgJobJSON, error) {
 	j, name, err := s.job(r, jobs.AppASG)
 	if err != nil {
 		return asgJobJSON{}, err
@@ -266,7 +266,7 @@ func (s *Server) handleASGJobGet(r *http.Request, _ noBody) (asgJobJSON, error) 
 }
 
 // handleAMIJobGet handles "GET /api/v2/apps/Ami/{id}".
-func (s *Server) handleAMIJobGet(r *http.Request, _ noBody) (amiJobJSON, error) {
+func (s *Server) handleAMIJobGet(r *http.Request, _ *noBody) (amiJobJSON, error) {
 	j, name, err := s.job(r, jobs.AppAMI)
 	if err != nil {
 		return amiJobJSON{}, err
@@ -293,7 +293,7 @@ type groupRefJSON struct {
 }
 
 // handleGroups handles "GET /api/Accounts/{id}/AutoScalingGroups?region=".
-func (s *Server) handleGroups(r *http.Request, _ noBody) ([]groupRefJSON, error) {
+func (s *Server) handleGroups(r *http.Request, _ *noBody) ([]groupRefJSON, error) {
 	gs, err := s.deps.Jobs.ListGroups(r.Context(), Param(r, "id"), queryGet(r.URL.Query(), "region"))
 	if err != nil {
 		return nil, err
@@ -306,7 +306,7 @@ func (s *Server) handleGroups(r *http.Request, _ noBody) ([]groupRefJSON, error)
 }
 
 // handleGroup handles "GET /api/Accounts/{id}/AutoScalingGroups/{name}?region=".
-func (s *Server) handleGroup(r *http.Request, _ noBody) (groupDetailJSON, error) {
+func (s *Server) handleGroup(r *http.Request, _ *noBody) (groupDetailJSON, error) {
 	g, err := s.deps.Jobs.Group(r.Context(), Param(r, "id"), queryGet(r.URL.Query(), "region"), Param(r, "name"))
 	if err != nil {
 		return groupDetailJSON{}, err

@@ -14,9 +14,11 @@ type endpoint struct {
 	shape  shape
 	req    reflect.Type // noBody: the route reads no body
 	resp   reflect.Type
-	serve  http.HandlerFunc
+	// call decodes the body (when read) and runs the handler. It is the
+	// only code generated per request and response type: the rest of a
+	// binding is shared, which keeps every Lambda's binary small.
+	call func(r *http.Request, read bool) (any, error)
 }
-
 // shape is how a route's response wraps its payload.
 type shape struct {
 	// key names the payload in a v2 envelope ("Teams", "Job", ...); ""
@@ -82,23 +84,39 @@ func listOf[D, T any](in []D, next string, f func(D) T) list[T] {
 	return list[T]{items: out, next: next}
 }
 
-// op binds route name to a handler that takes the decoded body (Req) and
+// op binds route name to a handler that takes the decoded body (*Req) and
 // returns the payload (Resp), written in shape with status. JSON bodies are
 // decoded strictly (see decode); a Location set with setLocation is sent
 // with the success response only.
-func op[Req, Resp any](name string, status int, sh shape, h func(r *http.Request, in Req) (Resp, error)) endpoint {
-	rt := reflect.TypeFor[Req]()
-	_, optional := any(*new(Req)).(optionalBody)
-	reads := rt != reflect.TypeFor[noBody]()
-	serve := func(w http.ResponseWriter, r *http.Request) {
-		var in Req
-		if reads && (!optional || len(body(r)) > 0) {
-			if err := decode(r, &in); err != nil {
-				writeError(w, r, err)
-				return
+//
+// The request is a pointer (P is *Req) so that every instantiation shares
+// one GC shape on that side: the names of instances over struct shapes
+// spell out every field and tag, and they cost each Lambda's binary.
+func op[P, Resp any](name string, status int, sh shape, h func(r *http.Request, in P) (Resp, error)) endpoint {
+	rt := reflect.TypeFor[P]().Elem() // P must be a pointer to the request type
+	return endpoint{name: name, status: status, shape: sh, req: rt, resp: reflect.TypeFor[Resp](),
+		call: func(r *http.Request, read bool) (any, error) {
+			in := reflect.New(rt).Interface().(P)
+			if read {
+				if err := decode(r, in); err != nil {
+					return nil, err
+				}
 			}
-		}
-		out, err := h(r, in)
+			out, err := h(r, in)
+			return out, err
+		}}
+}
+
+var (
+	noBodyType       = reflect.TypeFor[noBody]()
+	optionalBodyType = reflect.TypeFor[optionalBody]()
+)
+
+// handler is the route's http.HandlerFunc.
+func (e endpoint) handler() http.HandlerFunc {
+	reads, optional := e.req != noBodyType, e.req.Implements(optionalBodyType)
+	return func(w http.ResponseWriter, r *http.Request) {
+		out, err := e.call(r, reads && (!optional || len(body(r)) > 0))
 		if err != nil {
 			writeError(w, r, err)
 			return
@@ -106,9 +124,8 @@ func op[Req, Resp any](name string, status int, sh shape, h func(r *http.Request
 		if loc := stateOf(r.Context()).location; loc != "" {
 			w.Header().Set("Location", loc)
 		}
-		write(w, r, status, sh, out)
+		write(w, r, e.status, e.shape, out)
 	}
-	return endpoint{name: name, status: status, shape: sh, req: rt, resp: reflect.TypeFor[Resp](), serve: serve}
 }
 
 // write writes a handler's payload in its shape.

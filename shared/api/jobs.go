@@ -31,7 +31,7 @@ func jobSummary(j jobs.Job) jobSummaryJSON {
 }
 
 // handleJobsList handles "GET /api/jobs" (and Batchly's "GET /api/Jobs").
-func (s *Server) handleJobsList(r *http.Request, _ noBody) (list[jobSummaryJSON], error) {
+func (s *Server) handleJobsList(r *http.Request, _ *noBody) (list[jobSummaryJSON], error) {
 	pg, err := page(r)
 	if err != nil {
 		return list[jobSummaryJSON]{}, err

@@ -43,7 +43,7 @@ type keyInput struct {
 func (keyInput) bodyOptional() {}
 
 // handleKeysList handles "GET /api/keys?UserId=".
-func (s *Server) handleKeysList(r *http.Request, _ noBody) ([]keyJSON, error) {
+func (s *Server) handleKeysList(r *http.Request, _ *noBody) ([]keyJSON, error) {
 	var uid int64
 	if v := queryGet(r.URL.Query(), "UserId"); v != "" {
 		n, err := strconv.ParseInt(v, 10, 64)
@@ -65,7 +65,7 @@ func (s *Server) handleKeysList(r *http.Request, _ noBody) ([]keyJSON, error) {
 
 // handleKeyAdd handles "POST /api/keys": a key for the caller, or for
 // UserId when an Administrator asks.
-func (s *Server) handleKeyAdd(r *http.Request, in keyInput) (newKeyJSON, error) {
+func (s *Server) handleKeyAdd(r *http.Request, in *keyInput) (newKeyJSON, error) {
 	var uid int64
 	if in.UserID != nil {
 		if *in.UserID <= 0 {
@@ -85,7 +85,7 @@ func newKey(k identity.NewKey) newKeyJSON {
 }
 
 // handleKeyRevoke handles "DELETE /api/keys/{id}".
-func (s *Server) handleKeyRevoke(r *http.Request, _ noBody) (bool, error) {
+func (s *Server) handleKeyRevoke(r *http.Request, _ *noBody) (bool, error) {
 	if err := s.deps.Identity.RevokeKey(r.Context(), Param(r, "id")); err != nil {
 		return false, err
 	}

@@ -38,7 +38,7 @@ func (localGroupInput) requiredFields() []string { return []string{"Name"} }
 
 // handleLocalGroupAdd handles "POST /local/accounts/{id}/AutoScalingGroups":
 // a new Auto Scaling group in the local cloud (Administrators only).
-func (s *Server) handleLocalGroupAdd(r *http.Request, in localGroupInput) (bool, error) {
+func (s *Server) handleLocalGroupAdd(r *http.Request, in *localGroupInput) (bool, error) {
 	if s.deps.LocalCloud == nil {
 		return false, errs.NotFoundf("No local cloud.")
 	}
@@ -97,7 +97,7 @@ func (faultInput) requiredFields() []string { return []string{"Fault"} }
 
 // handleLocalFault handles "POST /local/instances/{id}/faults": inject a
 // spot interruption or an unhealthy status into a local instance.
-func (s *Server) handleLocalFault(r *http.Request, in faultInput) (bool, error) {
+func (s *Server) handleLocalFault(r *http.Request, in *faultInput) (bool, error) {
 	if s.deps.LocalCloud == nil {
 		return false, errs.NotFoundf("No local cloud.")
 	}

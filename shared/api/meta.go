@@ -18,7 +18,7 @@ type healthJSON struct {
 }
 
 // handleHealth handles "GET /health", the one route without auth.
-func (s *Server) handleHealth(*http.Request, noBody) (healthJSON, error) {
+func (s *Server) handleHealth(*http.Request, *noBody) (healthJSON, error) {
 	return healthJSON{Status: "ok"}, nil
 }
 
@@ -31,7 +31,7 @@ func (document) openAPISchema() obj {
 }
 
 // handleOpenAPI handles "GET /api/openapi.json".
-func (s *Server) handleOpenAPI(*http.Request, noBody) (document, error) {
+func (s *Server) handleOpenAPI(*http.Request, *noBody) (document, error) {
 	doc, err := openAPIDocument()
 	if err != nil {
 		return nil, fmt.Errorf("openapi: %w", err)

@@ -295,9 +295,8 @@ func (g *reflector) operation(r routes.Route, p string, e endpoint) obj {
 	if r.Public {
 		op["security"] = []any{}
 	}
-	if e.req != reflect.TypeFor[noBody]() {
-		_, optional := reflect.Zero(e.req).Interface().(optionalBody)
-		op["requestBody"] = obj{"required": !optional,
+	if e.req != noBodyType {
+		op["requestBody"] = obj{"required": !e.req.Implements(optionalBodyType),
 			"content": obj{"application/json": obj{"schema": g.schema(e.req, true)}}}
 		errors = append(errors, http.StatusRequestEntityTooLarge, http.StatusUnsupportedMediaType)
 	}

@@ -127,11 +127,11 @@ func TestOpenAPIRefusesUndescribedRoutes(t *testing.T) {
 	}{
 		{"no binding", nil},
 		{"request without a schema", []endpoint{op("x.add", http.StatusCreated, data,
-			func(*http.Request, struct{ C chan int }) (bool, error) { return true, nil })}},
+			func(*http.Request, *struct{ C chan int }) (bool, error) { return true, nil })}},
 		{"response without a schema", []endpoint{op("x.add", http.StatusCreated, data,
-			func(*http.Request, emptyBody) (func(), error) { return nil, nil })}},
+			func(*http.Request, *emptyBody) (func(), error) { return nil, nil })}},
 		{"required member missing", []endpoint{op("x.add", http.StatusCreated, data,
-			func(*http.Request, badRequired) (bool, error) { return true, nil })}},
+			func(*http.Request, *badRequired) (bool, error) { return true, nil })}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -142,7 +142,7 @@ func TestOpenAPIRefusesUndescribedRoutes(t *testing.T) {
 	}
 	noSummary := r
 	noSummary.Summary = ""
-	ok := []endpoint{op("x.add", http.StatusCreated, data, func(*http.Request, emptyBody) (bool, error) { return true, nil })}
+	ok := []endpoint{op("x.add", http.StatusCreated, data, func(*http.Request, *emptyBody) (bool, error) { return true, nil })}
 	if _, err := buildOpenAPI([]routes.Route{r}, ok); err != nil {
 		t.Fatalf("a described route: %v", err)
 	}

@@ -55,7 +55,7 @@ func projectOut(p projects.Project) projectJSON {
 }
 
 // handleProjectsList handles "GET /api/Projects".
-func (s *Server) handleProjectsList(r *http.Request, _ noBody) (list[projectJSON], error) {
+func (s *Server) handleProjectsList(r *http.Request, _ *noBody) (list[projectJSON], error) {
 	pg, err := page(r)
 	if err != nil {
 		return list[projectJSON]{}, err
@@ -68,7 +68,7 @@ func (s *Server) handleProjectsList(r *http.Request, _ noBody) (list[projectJSON
 }
 
 // handleProjectGet handles "GET /api/Projects/{id}".
-func (s *Server) handleProjectGet(r *http.Request, _ noBody) (projectJSON, error) {
+func (s *Server) handleProjectGet(r *http.Request, _ *noBody) (projectJSON, error) {
 	p, err := s.deps.Projects.Get(r.Context(), Param(r, "id"))
 	if err != nil {
 		return projectJSON{}, err
@@ -77,8 +77,8 @@ func (s *Server) handleProjectGet(r *http.Request, _ noBody) (projectJSON, error
 }
 
 // handleProjectAdd handles "POST /api/Projects/Add".
-func (s *Server) handleProjectAdd(r *http.Request, in projectAddInput) (projectJSON, error) {
-	p, err := s.deps.Projects.Create(r.Context(), projectInput(in).domain())
+func (s *Server) handleProjectAdd(r *http.Request, in *projectAddInput) (projectJSON, error) {
+	p, err := s.deps.Projects.Create(r.Context(), projectInput(*in).domain())
 	if err != nil {
 		return projectJSON{}, err
 	}
@@ -87,7 +87,7 @@ func (s *Server) handleProjectAdd(r *http.Request, in projectAddInput) (projectJ
 }
 
 // handleProjectUpdate handles "PUT /api/Projects/{id}".
-func (s *Server) handleProjectUpdate(r *http.Request, in projectInput) (projectJSON, error) {
+func (s *Server) handleProjectUpdate(r *http.Request, in *projectInput) (projectJSON, error) {
 	p, err := s.deps.Projects.Update(r.Context(), Param(r, "id"), in.domain())
 	if err != nil {
 		return projectJSON{}, err
@@ -96,7 +96,7 @@ func (s *Server) handleProjectUpdate(r *http.Request, in projectInput) (projectJ
 }
 
 // handleProjectDelete handles "DELETE /api/Projects/{id}".
-func (s *Server) handleProjectDelete(r *http.Request, _ noBody) (bool, error) {
+func (s *Server) handleProjectDelete(r *http.Request, _ *noBody) (bool, error) {
 	if err := s.deps.Projects.Delete(r.Context(), Param(r, "id")); err != nil {
 		return false, err
 	}

@@ -38,12 +38,12 @@ func fmtTime(t *time.Time, layout string) *string {
 
 // handleRunCheck handles "GET /api/runs/Check/{id}": step 2, the run id of
 // a RunRequestId.
-func (s *Server) handleRunCheck(r *http.Request, _ noBody) (string, error) {
+func (s *Server) handleRunCheck(r *http.Request, _ *noBody) (string, error) {
 	return s.deps.Runs.Check(r.Context(), Param(r, "id"))
 }
 
 // handleRunStop handles "PUT /api/runs/{id}": stop a run.
-func (s *Server) handleRunStop(r *http.Request, _ emptyBody) (bool, error) {
+func (s *Server) handleRunStop(r *http.Request, _ *emptyBody) (bool, error) {
 	if err := s.deps.Runs.Stop(r.Context(), Param(r, "id")); err != nil {
 		return false, err
 	}
@@ -80,7 +80,7 @@ func runOut(rn runs.Run) runJSON {
 }
 
 // handleRunsList handles "GET /api/Runs", newest first.
-func (s *Server) handleRunsList(r *http.Request, _ noBody) (list[runJSON], error) {
+func (s *Server) handleRunsList(r *http.Request, _ *noBody) (list[runJSON], error) {
 	pg, err := page(r)
 	if err != nil {
 		return list[runJSON]{}, err
@@ -93,7 +93,7 @@ func (s *Server) handleRunsList(r *http.Request, _ noBody) (list[runJSON], error
 }
 
 // handleRunGet handles "GET /api/Runs/{id}".
-func (s *Server) handleRunGet(r *http.Request, _ noBody) (runJSON, error) {
+func (s *Server) handleRunGet(r *http.Request, _ *noBody) (runJSON, error) {
 	rn, err := s.deps.Runs.Get(r.Context(), Param(r, "id"))
 	if err != nil {
 		return runJSON{}, err
@@ -102,7 +102,7 @@ func (s *Server) handleRunGet(r *http.Request, _ noBody) (runJSON, error) {
 }
 
 // handleRunDelete handles "DELETE /api/Runs/{id}" (finished runs only).
-func (s *Server) handleRunDelete(r *http.Request, _ noBody) (bool, error) {
+func (s *Server) handleRunDelete(r *http.Request, _ *noBody) (bool, error) {
 	if err := s.deps.Runs.Delete(r.Context(), Param(r, "id")); err != nil {
 		return false, err
 	}
@@ -128,7 +128,7 @@ type runSummaryJSON struct {
 }
 
 // handleRunSummary handles "GET /api/v2/runs/{id}/summary".
-func (s *Server) handleRunSummary(r *http.Request, _ noBody) (runSummaryJSON, error) {
+func (s *Server) handleRunSummary(r *http.Request, _ *noBody) (runSummaryJSON, error) {
 	rn, c, err := s.deps.Runs.Summary(r.Context(), Param(r, "id"))
 	if err != nil {
 		return runSummaryJSON{}, err
@@ -168,7 +168,7 @@ type instanceJSON struct {
 }
 
 // handleRunInstances handles "GET /api/runs/{id}/Instances".
-func (s *Server) handleRunInstances(r *http.Request, _ noBody) ([]instanceJSON, error) {
+func (s *Server) handleRunInstances(r *http.Request, _ *noBody) ([]instanceJSON, error) {
 	is, err := s.deps.Runs.Instances(r.Context(), Param(r, "id"))
 	if err != nil {
 		return nil, err
@@ -198,7 +198,7 @@ type logLineJSON struct {
 
 // handleRunLogs handles "GET /api/v2/runs/{id}/logs": the run's timeline,
 // newest first.
-func (s *Server) handleRunLogs(r *http.Request, _ noBody) (list[logLineJSON], error) {
+func (s *Server) handleRunLogs(r *http.Request, _ *noBody) (list[logLineJSON], error) {
 	pg, err := page(r)
 	if err != nil {
 		return list[logLineJSON]{}, err
@@ -222,7 +222,7 @@ type recommendationJSON struct {
 }
 
 // handleRunRightSize handles "GET /api/v2/runs/{id}/RightSizeRecommendations".
-func (s *Server) handleRunRightSize(r *http.Request, _ noBody) (recommendationJSON, error) {
+func (s *Server) handleRunRightSize(r *http.Request, _ *noBody) (recommendationJSON, error) {
 	rec, err := s.deps.Runs.RightSize(r.Context(), Param(r, "id"))
 	if err != nil {
 		return recommendationJSON{}, err

@@ -118,7 +118,7 @@ func (s *Server) endpoints() []endpoint {
 func (s *Server) handlers() map[string]http.HandlerFunc {
 	h := map[string]http.HandlerFunc{}
 	for _, e := range s.endpoints() {
-		h[e.name] = e.serve
+		h[e.name] = e.handler()
 	}
 	return h
 }

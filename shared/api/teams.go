@@ -58,7 +58,7 @@ type teamMemberJSON struct {
 }
 
 // handleTeamsList handles "GET /api/v2/Teams".
-func (s *Server) handleTeamsList(r *http.Request, _ noBody) (list[teamJSON], error) {
+func (s *Server) handleTeamsList(r *http.Request, _ *noBody) (list[teamJSON], error) {
 	pg, err := page(r)
 	if err != nil {
 		return list[teamJSON]{}, err
@@ -71,7 +71,7 @@ func (s *Server) handleTeamsList(r *http.Request, _ noBody) (list[teamJSON], err
 }
 
 // handleTeamGet handles "GET /api/v2/Teams/{id}" ({id} may be a team name).
-func (s *Server) handleTeamGet(r *http.Request, _ noBody) (teamJSON, error) {
+func (s *Server) handleTeamGet(r *http.Request, _ *noBody) (teamJSON, error) {
 	t, err := s.deps.Identity.Team(r.Context(), Param(r, "id"))
 	if err != nil {
 		return teamJSON{}, err
@@ -80,7 +80,7 @@ func (s *Server) handleTeamGet(r *http.Request, _ noBody) (teamJSON, error) {
 }
 
 // handleTeamAdd handles "POST /api/v2/Teams".
-func (s *Server) handleTeamAdd(r *http.Request, in teamAddInput) (bool, error) {
+func (s *Server) handleTeamAdd(r *http.Request, in *teamAddInput) (bool, error) {
 	if in.ID != nil {
 		return false, errFieldAssigned("Id")
 	}
@@ -93,7 +93,7 @@ func (s *Server) handleTeamAdd(r *http.Request, in teamAddInput) (bool, error) {
 }
 
 // handleTeamUpdate handles "PUT /api/v2/Teams/{id}".
-func (s *Server) handleTeamUpdate(r *http.Request, in teamInput) (bool, error) {
+func (s *Server) handleTeamUpdate(r *http.Request, in *teamInput) (bool, error) {
 	if _, err := s.deps.Identity.UpdateTeam(r.Context(), Param(r, "id"), identity.TeamInput{Name: in.Name, Description: in.Description}); err != nil {
 		return false, err
 	}
@@ -101,7 +101,7 @@ func (s *Server) handleTeamUpdate(r *http.Request, in teamInput) (bool, error) {
 }
 
 // handleTeamDelete handles "DELETE /api/v2/Teams/{id}".
-func (s *Server) handleTeamDelete(r *http.Request, _ noBody) (bool, error) {
+func (s *Server) handleTeamDelete(r *http.Request, _ *noBody) (bool, error) {
 	if err := s.deps.Identity.DeleteTeam(r.Context(), Param(r, "id")); err != nil {
 		return false, err
 	}
@@ -109,7 +109,7 @@ func (s *Server) handleTeamDelete(r *http.Request, _ noBody) (bool, error) {
 }
 
 // handleTeamUsers handles "GET /api/v2/Teams/{id}/Users".
-func (s *Server) handleTeamUsers(r *http.Request, _ noBody) (list[teamMemberJSON], error) {
+func (s *Server) handleTeamUsers(r *http.Request, _ *noBody) (list[teamMemberJSON], error) {
 	pg, err := page(r)
 	if err != nil {
 		return list[teamMemberJSON]{}, err
@@ -131,7 +131,7 @@ type teamUsersInput struct {
 }
 
 // handleTeamAddUsers handles "POST /api/v2/Teams/{id}/Users".
-func (s *Server) handleTeamAddUsers(r *http.Request, in teamUsersInput) (bool, error) {
+func (s *Server) handleTeamAddUsers(r *http.Request, in *teamUsersInput) (bool, error) {
 	names := in.UserNames
 	if in.UserName != nil {
 		names = append([]string{*in.UserName}, names...)

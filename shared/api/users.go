@@ -61,7 +61,7 @@ func userID(r *http.Request) (int64, error) {
 }
 
 // handleUsersList handles "GET /api/users".
-func (s *Server) handleUsersList(r *http.Request, _ noBody) (list[userJSON], error) {
+func (s *Server) handleUsersList(r *http.Request, _ *noBody) (list[userJSON], error) {
 	pg, err := page(r)
 	if err != nil {
 		return list[userJSON]{}, err
@@ -74,7 +74,7 @@ func (s *Server) handleUsersList(r *http.Request, _ noBody) (list[userJSON], err
 }
 
 // handleUserGet handles "GET /api/users/{id}".
-func (s *Server) handleUserGet(r *http.Request, _ noBody) (userJSON, error) {
+func (s *Server) handleUserGet(r *http.Request, _ *noBody) (userJSON, error) {
 	id, err := userID(r)
 	if err != nil {
 		return userJSON{}, err
@@ -88,7 +88,7 @@ func (s *Server) handleUserGet(r *http.Request, _ noBody) (userJSON, error) {
 
 // handleUserAdd handles "POST /api/users". The seed answers only
 // `Data: true`; the new user's URL is in the Location header.
-func (s *Server) handleUserAdd(r *http.Request, in userAddInput) (bool, error) {
+func (s *Server) handleUserAdd(r *http.Request, in *userAddInput) (bool, error) {
 	if in.ID != nil {
 		return false, errs.Field("Id", "Id is assigned by the server.")
 	}
@@ -101,7 +101,7 @@ func (s *Server) handleUserAdd(r *http.Request, in userAddInput) (bool, error) {
 }
 
 // handleUserUpdate handles "PUT /api/users/{id}".
-func (s *Server) handleUserUpdate(r *http.Request, in userInput) (bool, error) {
+func (s *Server) handleUserUpdate(r *http.Request, in *userInput) (bool, error) {
 	id, err := userID(r)
 	if err != nil {
 		return false, err
@@ -116,7 +116,7 @@ func (s *Server) handleUserUpdate(r *http.Request, in userInput) (bool, error) {
 }
 
 // handleUserTeams handles "GET /api/v2/Users/Teams": the caller's teams.
-func (s *Server) handleUserTeams(r *http.Request, _ noBody) (list[teamJSON], error) {
+func (s *Server) handleUserTeams(r *http.Request, _ *noBody) (list[teamJSON], error) {
 	pg, err := page(r)
 	if err != nil {
 		return list[teamJSON]{}, err
