@@ -19,6 +19,7 @@ type endpoint struct {
 	// binding is shared, which keeps every Lambda's binary small.
 	call func(r *http.Request, read bool) (any, error)
 }
+
 // shape is how a route's response wraps its payload.
 type shape struct {
 	// key names the payload in a v2 envelope ("Teams", "Job", ...); ""
