@@ -50,12 +50,12 @@ func (in accountInput) domain() accounts.Input {
 	return accounts.Input{Name: in.Name, BaseRegion: in.BaseRegion, RoleArn: in.RoleArn, Teams: in.Teams}
 }
 
-func (s *Server) accountJSON(r *http.Request, a accounts.Account) (accountJSON, error) {
+func (s *Server) accountJSON(r *http.Request, a accounts.Account) (*accountJSON, error) {
 	names, err := s.deps.Identity.TeamNames(r.Context(), a.Teams)
 	if err != nil {
-		return accountJSON{}, err
+		return nil, err
 	}
-	return accountJSON{
+	return &accountJSON{
 		ActiveProcessorCount: a.ActiveProcessorCount, Platform: a.Platform, PlatformName: regions.PlatformAWSName,
 		BaseRegion: a.BaseRegion, MaxRIPercentageToUse: a.MaxRIPercentageToUse, RoleArn: a.RoleArn,
 		Teams: names, ID: a.ID, Name: a.Name, ExternalID: a.ExternalID,
@@ -63,51 +63,51 @@ func (s *Server) accountJSON(r *http.Request, a accounts.Account) (accountJSON, 
 }
 
 // handleAccountsList handles "GET /api/accounts".
-func (s *Server) handleAccountsList(r *http.Request, _ *noBody) (list[accountJSON], error) {
+func (s *Server) handleAccountsList(r *http.Request, _ *noBody) (*list[[]accountJSON], error) {
 	pg, err := page(r)
 	if err != nil {
-		return list[accountJSON]{}, err
+		return nil, err
 	}
 	accs, next, err := s.deps.Accounts.List(r.Context(), pg)
 	if err != nil {
-		return list[accountJSON]{}, err
+		return nil, err
 	}
 	out := make([]accountJSON, 0, len(accs))
 	for _, a := range accs {
 		j, err := s.accountJSON(r, a)
 		if err != nil {
-			return list[accountJSON]{}, err
+			return nil, err
 		}
-		out = append(out, j)
+		out = append(out, *j)
 	}
-	return list[accountJSON]{items: out, next: next}, nil
+	return &list[[]accountJSON]{items: out, next: next}, nil
 }
 
 // handleAccountGet handles "GET /api/accounts/{id}".
-func (s *Server) handleAccountGet(r *http.Request, _ *noBody) (accountJSON, error) {
+func (s *Server) handleAccountGet(r *http.Request, _ *noBody) (*accountJSON, error) {
 	a, err := s.deps.Accounts.Get(r.Context(), Param(r, "id"))
 	if err != nil {
-		return accountJSON{}, err
+		return nil, err
 	}
 	return s.accountJSON(r, a)
 }
 
 // handleAccountAdd handles "POST /api/accounts/CloudFrontAWS" and Batchly's
 // "POST /api/Accounts/AWS".
-func (s *Server) handleAccountAdd(r *http.Request, in *accountAddInput) (accountJSON, error) {
+func (s *Server) handleAccountAdd(r *http.Request, in *accountAddInput) (*accountJSON, error) {
 	a, err := s.deps.Accounts.Create(r.Context(), accountInput(*in).domain())
 	if err != nil {
-		return accountJSON{}, err
+		return nil, err
 	}
 	setLocation(r, "/api/accounts/"+a.ID)
 	return s.accountJSON(r, a)
 }
 
 // handleAccountUpdate handles "PUT /api/accounts/{id}".
-func (s *Server) handleAccountUpdate(r *http.Request, in *accountInput) (accountJSON, error) {
+func (s *Server) handleAccountUpdate(r *http.Request, in *accountInput) (*accountJSON, error) {
 	a, err := s.deps.Accounts.Update(r.Context(), Param(r, "id"), in.domain())
 	if err != nil {
-		return accountJSON{}, err
+		return nil, err
 	}
 	return s.accountJSON(r, a)
 }

@@ -129,14 +129,15 @@ func (in jobInput) domain() jobs.Input {
 
 // jobAdd handles "POST /api/v2/apps/AutoScalingGroup/Add" and
 // "POST /api/v2/apps/Ami/Add".
-func jobAdd[In jobBody](s *Server, app string) func(*http.Request, *In) (jobSummaryJSON, error) {
-	return func(r *http.Request, in *In) (jobSummaryJSON, error) {
+func jobAdd[In jobBody](s *Server, app string) func(*http.Request, *In) (*jobSummaryJSON, error) {
+	return func(r *http.Request, in *In) (*jobSummaryJSON, error) {
 		j, err := s.deps.Jobs.Create(r.Context(), app, jobInput(*in).domain())
 		if err != nil {
-			return jobSummaryJSON{}, err
+			return nil, err
 		}
 		setLocation(r, appPath(app)+j.ID)
-		return jobSummary(j), nil
+		out := jobSummary(j)
+		return &out, nil
 	}
 }
 
@@ -149,13 +150,14 @@ func appPath(app string) string {
 
 // jobUpdate handles "PUT /api/v2/apps/AutoScalingGroup/{id}" and
 // "PUT /api/v2/apps/Ami/{id}".
-func jobUpdate[In jobBody](s *Server, app string) func(*http.Request, *In) (jobSummaryJSON, error) {
-	return func(r *http.Request, in *In) (jobSummaryJSON, error) {
+func jobUpdate[In jobBody](s *Server, app string) func(*http.Request, *In) (*jobSummaryJSON, error) {
+	return func(r *http.Request, in *In) (*jobSummaryJSON, error) {
 		j, err := s.deps.Jobs.Update(r.Context(), app, Param(r, "id"), jobInput(*in).domain())
 		if err != nil {
-			return jobSummaryJSON{}, err
+			return nil, err
 		}
-		return jobSummary(j), nil
+		out := jobSummary(j)
+		return &out, nil
 	}
 }
 
@@ -253,30 +255,30 @@ func (s *Server) job(r *http.Request, app string) (jobs.Job, string, error) {
 }
 
 // handleASGJobGet handles "GET /api/v2/apps/AutoScalingGroup/{id}".
-func (s *Server) handleASGJobGet(r *http.Request, _ *noBody) (asgJobJSON, error) {
+func (s *Server) handleASGJobGet(r *http.Request, _ *noBody) (*asgJobJSON, error) {
 	j, name, err := s.job(r, jobs.AppASG)
 	if err != nil {
-		return asgJobJSON{}, err
+		return nil, err
 	}
 	c := j.ASG
-	return asgJobJSON{ID: j.ID, AccountName: name, SuspendScalingOperations: c.SuspendScalingOperations,
+	return &asgJobJSON{ID: j.ID, AccountName: name, SuspendScalingOperations: c.SuspendScalingOperations,
 		StandBy: c.StandBy, AccountID: j.AccountID, BaseRegion: j.BaseRegion, Name: j.Name, AutoScalingGroupName: c.AutoScalingGroupName,
 		MinOnDemandInstanceCount: c.MinOnDemandInstanceCount, RestrictToSelectedInstance: c.RestrictToSelectedInstance,
 		ReplaceUnhealthyInstances: c.ReplaceUnhealthyInstances, ReinstateOnStop: c.ReinstateOnStop}, nil
 }
 
 // handleAMIJobGet handles "GET /api/v2/apps/Ami/{id}".
-func (s *Server) handleAMIJobGet(r *http.Request, _ *noBody) (amiJobJSON, error) {
+func (s *Server) handleAMIJobGet(r *http.Request, _ *noBody) (*amiJobJSON, error) {
 	j, name, err := s.job(r, jobs.AppAMI)
 	if err != nil {
-		return amiJobJSON{}, err
+		return nil, err
 	}
 	c := j.AMI
 	pol := make([]scalingPolicyJSON, len(c.ScalingPolicies))
 	for i, p := range c.ScalingPolicies {
 		pol[i] = scalingPolicyJSON(p)
 	}
-	return amiJobJSON{ID: j.ID, AccountName: name, AccountID: j.AccountID, BaseRegion: j.BaseRegion,
+	return &amiJobJSON{ID: j.ID, AccountName: name, AccountID: j.AccountID, BaseRegion: j.BaseRegion,
 		Name: j.Name, AmiID: c.AmiID, InstanceType: c.InstanceType, KeyPair: c.KeyPair, LaunchScript: c.LaunchScript,
 		InstanceProfileArn: c.InstanceProfileArn, VpcID: c.VpcID, SubnetIDs: nonNil(c.SubnetIDs), SecurityGroupIDs: nonNil(c.SecurityGroupIDs),
 		ElasticLoadBalancerNames: nonNil(c.ElasticLoadBalancerNames), TargetGroupARNs: nonNil(c.TargetGroupARNs),
@@ -293,7 +295,7 @@ type groupRefJSON struct {
 }
 
 // handleGroups handles "GET /api/Accounts/{id}/AutoScalingGroups?region=".
-func (s *Server) handleGroups(r *http.Request, _ *noBody) ([]groupRefJSON, error) {
+func (s *Server) handleGroups(r *http.Request, _ *noBody) (*[]groupRefJSON, error) {
 	gs, err := s.deps.Jobs.ListGroups(r.Context(), Param(r, "id"), queryGet(r.URL.Query(), "region"))
 	if err != nil {
 		return nil, err
@@ -302,16 +304,17 @@ func (s *Server) handleGroups(r *http.Request, _ *noBody) ([]groupRefJSON, error
 	for i, g := range gs {
 		out[i] = groupRefJSON{ID: g.Name, Name: g.Name}
 	}
-	return out, nil
+	return &out, nil
 }
 
 // handleGroup handles "GET /api/Accounts/{id}/AutoScalingGroups/{name}?region=".
-func (s *Server) handleGroup(r *http.Request, _ *noBody) (groupDetailJSON, error) {
+func (s *Server) handleGroup(r *http.Request, _ *noBody) (*groupDetailJSON, error) {
 	g, err := s.deps.Jobs.Group(r.Context(), Param(r, "id"), queryGet(r.URL.Query(), "region"), Param(r, "name"))
 	if err != nil {
-		return groupDetailJSON{}, err
+		return nil, err
 	}
-	return groupDetail(g), nil
+	out := groupDetail(g)
+	return &out, nil
 }
 
 // groupDetailJSON is an Auto Scaling group as seed 001 shows it. The seed's

@@ -31,14 +31,18 @@ func jobSummary(j jobs.Job) jobSummaryJSON {
 }
 
 // handleJobsList handles "GET /api/jobs" (and Batchly's "GET /api/Jobs").
-func (s *Server) handleJobsList(r *http.Request, _ *noBody) (list[jobSummaryJSON], error) {
+func (s *Server) handleJobsList(r *http.Request, _ *noBody) (*list[[]jobSummaryJSON], error) {
 	pg, err := page(r)
 	if err != nil {
-		return list[jobSummaryJSON]{}, err
+		return nil, err
 	}
 	js, next, err := s.deps.Jobs.List(r.Context(), pg)
 	if err != nil {
-		return list[jobSummaryJSON]{}, err
+		return nil, err
 	}
-	return listOf(js, next, jobSummary), nil
+	out := make([]jobSummaryJSON, len(js))
+	for i, x := range js {
+		out[i] = jobSummary(x)
+	}
+	return &list[[]jobSummaryJSON]{items: out, next: next}, nil
 }

@@ -43,7 +43,7 @@ type keyInput struct {
 func (keyInput) bodyOptional() {}
 
 // handleKeysList handles "GET /api/keys?UserId=".
-func (s *Server) handleKeysList(r *http.Request, _ *noBody) ([]keyJSON, error) {
+func (s *Server) handleKeysList(r *http.Request, _ *noBody) (*[]keyJSON, error) {
 	var uid int64
 	if v := queryGet(r.URL.Query(), "UserId"); v != "" {
 		n, err := strconv.ParseInt(v, 10, 64)
@@ -60,24 +60,25 @@ func (s *Server) handleKeysList(r *http.Request, _ *noBody) ([]keyJSON, error) {
 	for i, k := range keys {
 		out[i] = keyJSON{AccessKey: k.AccessKey, UserID: k.UserID, Status: k.Status, CreatedAt: k.CreatedAt, RevokedAt: k.RevokedAt}
 	}
-	return out, nil
+	return &out, nil
 }
 
 // handleKeyAdd handles "POST /api/keys": a key for the caller, or for
 // UserId when an Administrator asks.
-func (s *Server) handleKeyAdd(r *http.Request, in *keyInput) (newKeyJSON, error) {
+func (s *Server) handleKeyAdd(r *http.Request, in *keyInput) (*newKeyJSON, error) {
 	var uid int64
 	if in.UserID != nil {
 		if *in.UserID <= 0 {
-			return newKeyJSON{}, fieldErr("UserId", "UserId must be a positive integer.")
+			return nil, fieldErr("UserId", "UserId must be a positive integer.")
 		}
 		uid = *in.UserID
 	}
 	k, err := s.deps.Identity.CreateKey(r.Context(), uid)
 	if err != nil {
-		return newKeyJSON{}, err
+		return nil, err
 	}
-	return newKey(k), nil
+	out := newKey(k)
+	return &out, nil
 }
 
 func newKey(k identity.NewKey) newKeyJSON {

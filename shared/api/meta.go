@@ -18,8 +18,8 @@ type healthJSON struct {
 }
 
 // handleHealth handles "GET /health", the one route without auth.
-func (s *Server) handleHealth(*http.Request, *noBody) (healthJSON, error) {
-	return healthJSON{Status: "ok"}, nil
+func (s *Server) handleHealth(*http.Request, *noBody) (*healthJSON, error) {
+	return &healthJSON{Status: "ok"}, nil
 }
 
 // document is the OpenAPI document, served as it is.

@@ -115,7 +115,7 @@ func (g *reflector) schema(t reflect.Type, input bool) obj {
 	switch {
 	case t.Implements(providerType):
 		return reflect.Zero(t).Interface().(schemaProvider).openAPISchema()
-	case t.Implements(pagerType):
+	case reflect.PointerTo(t).Implements(pagerType):
 		f, _ := t.FieldByName("items")
 		return g.schema(f.Type, input)
 	case t == timeType:
@@ -252,10 +252,14 @@ func nullable(s obj) obj {
 
 // operation is one route's description.
 func (g *reflector) operation(r routes.Route, p string, e endpoint) obj {
-	isList := e.resp.Implements(pagerType)
-	resp := envelopeSchema(e.shape, g.schema(e.resp, false), isList)
+	rt := e.resp
+	isList := rt.Implements(pagerType)
+	if rt.Kind() == reflect.Pointer { // a payload, never null
+		rt = rt.Elem()
+	}
+	resp := envelopeSchema(e.shape, g.schema(rt, false), isList)
 	if e.shape.raw {
-		resp = g.schema(e.resp, false)
+		resp = g.schema(rt, false)
 	}
 	responses := obj{
 		fmt.Sprint(e.status): obj{"description": http.StatusText(e.status),

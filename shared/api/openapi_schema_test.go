@@ -3,6 +3,7 @@ package api
 import (
 	"encoding/json"
 	"net/http"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -31,6 +32,13 @@ func TestEveryRouteIsBoundOnce(t *testing.T) {
 				t.Errorf("route %s is bound twice", e.name)
 			}
 			bound[e.name] = fn
+			switch e.resp.Kind() {
+			case reflect.Pointer, reflect.Bool, reflect.String:
+			default:
+				if e.resp != reflect.TypeFor[document]() {
+					t.Errorf("route %s returns %s: return a pointer to it (see op)", e.name, e.resp)
+				}
+			}
 		}
 	}
 	for _, r := range routes.All {

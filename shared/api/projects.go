@@ -55,44 +55,51 @@ func projectOut(p projects.Project) projectJSON {
 }
 
 // handleProjectsList handles "GET /api/Projects".
-func (s *Server) handleProjectsList(r *http.Request, _ *noBody) (list[projectJSON], error) {
+func (s *Server) handleProjectsList(r *http.Request, _ *noBody) (*list[[]projectJSON], error) {
 	pg, err := page(r)
 	if err != nil {
-		return list[projectJSON]{}, err
+		return nil, err
 	}
 	ps, next, err := s.deps.Projects.List(r.Context(), pg)
 	if err != nil {
-		return list[projectJSON]{}, err
+		return nil, err
 	}
-	return listOf(ps, next, projectOut), nil
+	out := make([]projectJSON, len(ps))
+	for i, x := range ps {
+		out[i] = projectOut(x)
+	}
+	return &list[[]projectJSON]{items: out, next: next}, nil
 }
 
 // handleProjectGet handles "GET /api/Projects/{id}".
-func (s *Server) handleProjectGet(r *http.Request, _ *noBody) (projectJSON, error) {
+func (s *Server) handleProjectGet(r *http.Request, _ *noBody) (*projectJSON, error) {
 	p, err := s.deps.Projects.Get(r.Context(), Param(r, "id"))
 	if err != nil {
-		return projectJSON{}, err
+		return nil, err
 	}
-	return projectOut(p), nil
+	out := projectOut(p)
+	return &out, nil
 }
 
 // handleProjectAdd handles "POST /api/Projects/Add".
-func (s *Server) handleProjectAdd(r *http.Request, in *projectAddInput) (projectJSON, error) {
+func (s *Server) handleProjectAdd(r *http.Request, in *projectAddInput) (*projectJSON, error) {
 	p, err := s.deps.Projects.Create(r.Context(), projectInput(*in).domain())
 	if err != nil {
-		return projectJSON{}, err
+		return nil, err
 	}
 	setLocation(r, "/api/Projects/"+p.ID)
-	return projectOut(p), nil
+	out := projectOut(p)
+	return &out, nil
 }
 
 // handleProjectUpdate handles "PUT /api/Projects/{id}".
-func (s *Server) handleProjectUpdate(r *http.Request, in *projectInput) (projectJSON, error) {
+func (s *Server) handleProjectUpdate(r *http.Request, in *projectInput) (*projectJSON, error) {
 	p, err := s.deps.Projects.Update(r.Context(), Param(r, "id"), in.domain())
 	if err != nil {
-		return projectJSON{}, err
+		return nil, err
 	}
-	return projectOut(p), nil
+	out := projectOut(p)
+	return &out, nil
 }
 
 // handleProjectDelete handles "DELETE /api/Projects/{id}".

@@ -23,7 +23,7 @@ func fieldErr(f, msg string) error { return errs.Field(f, msg) }
 
 // handleRegions handles "GET /api/caches/regions?platform=" (and the
 // documented "/api/api/caches/regions").
-func (s *Server) handleRegions(r *http.Request, _ *noBody) ([]regionJSON, error) {
+func (s *Server) handleRegions(r *http.Request, _ *noBody) (*[]regionJSON, error) {
 	platform := queryGet(r.URL.Query(), "platform")
 	rs, ok := regions.List(platform)
 	if !ok {
@@ -33,5 +33,5 @@ func (s *Server) handleRegions(r *http.Request, _ *noBody) ([]regionJSON, error)
 	for i, rg := range rs {
 		out[i] = regionJSON{ID: rg.ID, Name: rg.Name}
 	}
-	return out, nil
+	return &out, nil
 }

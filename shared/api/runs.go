@@ -80,25 +80,30 @@ func runOut(rn runs.Run) runJSON {
 }
 
 // handleRunsList handles "GET /api/Runs", newest first.
-func (s *Server) handleRunsList(r *http.Request, _ *noBody) (list[runJSON], error) {
+func (s *Server) handleRunsList(r *http.Request, _ *noBody) (*list[[]runJSON], error) {
 	pg, err := page(r)
 	if err != nil {
-		return list[runJSON]{}, err
+		return nil, err
 	}
 	rs, next, err := s.deps.Runs.List(r.Context(), pg)
 	if err != nil {
-		return list[runJSON]{}, err
+		return nil, err
 	}
-	return listOf(rs, next, runOut), nil
+	out := make([]runJSON, len(rs))
+	for i, x := range rs {
+		out[i] = runOut(x)
+	}
+	return &list[[]runJSON]{items: out, next: next}, nil
 }
 
 // handleRunGet handles "GET /api/Runs/{id}".
-func (s *Server) handleRunGet(r *http.Request, _ *noBody) (runJSON, error) {
+func (s *Server) handleRunGet(r *http.Request, _ *noBody) (*runJSON, error) {
 	rn, err := s.deps.Runs.Get(r.Context(), Param(r, "id"))
 	if err != nil {
-		return runJSON{}, err
+		return nil, err
 	}
-	return runOut(rn), nil
+	out := runOut(rn)
+	return &out, nil
 }
 
 // handleRunDelete handles "DELETE /api/Runs/{id}" (finished runs only).
@@ -128,12 +133,12 @@ type runSummaryJSON struct {
 }
 
 // handleRunSummary handles "GET /api/v2/runs/{id}/summary".
-func (s *Server) handleRunSummary(r *http.Request, _ *noBody) (runSummaryJSON, error) {
+func (s *Server) handleRunSummary(r *http.Request, _ *noBody) (*runSummaryJSON, error) {
 	rn, c, err := s.deps.Runs.Summary(r.Context(), Param(r, "id"))
 	if err != nil {
-		return runSummaryJSON{}, err
+		return nil, err
 	}
-	return runSummaryJSON{
+	return &runSummaryJSON{
 		AppName: rn.App, JobName: rn.JobName, JobID: rn.JobID, Status: rn.Status,
 		RunDate: fmtTime(&rn.RunDate, runDateLayout), EndDate: fmtTime(rn.EndDate, runDateLayout),
 		ActualCost: c.ActualCost, ActualSavings: c.ActualSavings, EstimatedCost: c.EstimatedCost,
@@ -168,7 +173,7 @@ type instanceJSON struct {
 }
 
 // handleRunInstances handles "GET /api/runs/{id}/Instances".
-func (s *Server) handleRunInstances(r *http.Request, _ *noBody) ([]instanceJSON, error) {
+func (s *Server) handleRunInstances(r *http.Request, _ *noBody) (*[]instanceJSON, error) {
 	is, err := s.deps.Runs.Instances(r.Context(), Param(r, "id"))
 	if err != nil {
 		return nil, err
@@ -186,7 +191,7 @@ func (s *Server) handleRunInstances(r *http.Request, _ *noBody) ([]instanceJSON,
 			LaunchTime: fmtTime(&in.LaunchTime, longDateLayout), PrivateIPAddress: in.PrivateIP,
 			StopTime: fmtTime(in.StopTime, longDateLayout), Distribution: "None"}
 	}
-	return out, nil
+	return &out, nil
 }
 
 // logLineJSON is one line of a run's timeline.
@@ -198,18 +203,20 @@ type logLineJSON struct {
 
 // handleRunLogs handles "GET /api/v2/runs/{id}/logs": the run's timeline,
 // newest first.
-func (s *Server) handleRunLogs(r *http.Request, _ *noBody) (list[logLineJSON], error) {
+func (s *Server) handleRunLogs(r *http.Request, _ *noBody) (*list[[]logLineJSON], error) {
 	pg, err := page(r)
 	if err != nil {
-		return list[logLineJSON]{}, err
+		return nil, err
 	}
 	ls, next, err := s.deps.Runs.Logs(r.Context(), Param(r, "id"), pg)
 	if err != nil {
-		return list[logLineJSON]{}, err
+		return nil, err
 	}
-	return listOf(ls, next, func(l runs.LogLine) logLineJSON {
-		return logLineJSON{Message: l.Message, Time: fmtTime(&l.Time, longDateLayout), Severity: l.Severity}
-	}), nil
+	out := make([]logLineJSON, len(ls))
+	for i, x := range ls {
+		out[i] = logLineJSON{Message: x.Message, Time: fmtTime(&x.Time, longDateLayout), Severity: x.Severity}
+	}
+	return &list[[]logLineJSON]{items: out, next: next}, nil
 }
 
 // recommendationJSON is a run's right-size advice.
@@ -222,10 +229,11 @@ type recommendationJSON struct {
 }
 
 // handleRunRightSize handles "GET /api/v2/runs/{id}/RightSizeRecommendations".
-func (s *Server) handleRunRightSize(r *http.Request, _ *noBody) (recommendationJSON, error) {
+func (s *Server) handleRunRightSize(r *http.Request, _ *noBody) (*recommendationJSON, error) {
 	rec, err := s.deps.Runs.RightSize(r.Context(), Param(r, "id"))
 	if err != nil {
-		return recommendationJSON{}, err
+		return nil, err
 	}
-	return recommendationJSON(rec), nil
+	out := recommendationJSON(rec)
+	return &out, nil
 }

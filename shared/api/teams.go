@@ -58,25 +58,30 @@ type teamMemberJSON struct {
 }
 
 // handleTeamsList handles "GET /api/v2/Teams".
-func (s *Server) handleTeamsList(r *http.Request, _ *noBody) (list[teamJSON], error) {
+func (s *Server) handleTeamsList(r *http.Request, _ *noBody) (*list[[]teamJSON], error) {
 	pg, err := page(r)
 	if err != nil {
-		return list[teamJSON]{}, err
+		return nil, err
 	}
 	ts, next, err := s.deps.Identity.Teams(r.Context(), pg)
 	if err != nil {
-		return list[teamJSON]{}, err
+		return nil, err
 	}
-	return listOf(ts, next, teamOut), nil
+	out := make([]teamJSON, len(ts))
+	for i, x := range ts {
+		out[i] = teamOut(x)
+	}
+	return &list[[]teamJSON]{items: out, next: next}, nil
 }
 
 // handleTeamGet handles "GET /api/v2/Teams/{id}" ({id} may be a team name).
-func (s *Server) handleTeamGet(r *http.Request, _ *noBody) (teamJSON, error) {
+func (s *Server) handleTeamGet(r *http.Request, _ *noBody) (*teamJSON, error) {
 	t, err := s.deps.Identity.Team(r.Context(), Param(r, "id"))
 	if err != nil {
-		return teamJSON{}, err
+		return nil, err
 	}
-	return teamOut(t), nil
+	out := teamOut(t)
+	return &out, nil
 }
 
 // handleTeamAdd handles "POST /api/v2/Teams".
@@ -109,18 +114,20 @@ func (s *Server) handleTeamDelete(r *http.Request, _ *noBody) (bool, error) {
 }
 
 // handleTeamUsers handles "GET /api/v2/Teams/{id}/Users".
-func (s *Server) handleTeamUsers(r *http.Request, _ *noBody) (list[teamMemberJSON], error) {
+func (s *Server) handleTeamUsers(r *http.Request, _ *noBody) (*list[[]teamMemberJSON], error) {
 	pg, err := page(r)
 	if err != nil {
-		return list[teamMemberJSON]{}, err
+		return nil, err
 	}
 	us, next, err := s.deps.Identity.TeamUsers(r.Context(), Param(r, "id"), pg)
 	if err != nil {
-		return list[teamMemberJSON]{}, err
+		return nil, err
 	}
-	return listOf(us, next, func(u identity.User) teamMemberJSON {
-		return teamMemberJSON{UserName: u.UserName, Email: u.UserName, DisplayName: u.FullName}
-	}), nil
+	out := make([]teamMemberJSON, len(us))
+	for i, x := range us {
+		out[i] = teamMemberJSON{UserName: x.UserName, Email: x.UserName, DisplayName: x.FullName}
+	}
+	return &list[[]teamMemberJSON]{items: out, next: next}, nil
 }
 
 // teamUsersInput is the body of "POST /api/v2/Teams/{id}/Users": the seed

@@ -61,29 +61,34 @@ func userID(r *http.Request) (int64, error) {
 }
 
 // handleUsersList handles "GET /api/users".
-func (s *Server) handleUsersList(r *http.Request, _ *noBody) (list[userJSON], error) {
+func (s *Server) handleUsersList(r *http.Request, _ *noBody) (*list[[]userJSON], error) {
 	pg, err := page(r)
 	if err != nil {
-		return list[userJSON]{}, err
+		return nil, err
 	}
 	us, next, err := s.deps.Identity.Users(r.Context(), pg)
 	if err != nil {
-		return list[userJSON]{}, err
+		return nil, err
 	}
-	return listOf(us, next, userOut), nil
+	out := make([]userJSON, len(us))
+	for i, x := range us {
+		out[i] = userOut(x)
+	}
+	return &list[[]userJSON]{items: out, next: next}, nil
 }
 
 // handleUserGet handles "GET /api/users/{id}".
-func (s *Server) handleUserGet(r *http.Request, _ *noBody) (userJSON, error) {
+func (s *Server) handleUserGet(r *http.Request, _ *noBody) (*userJSON, error) {
 	id, err := userID(r)
 	if err != nil {
-		return userJSON{}, err
+		return nil, err
 	}
 	u, err := s.deps.Identity.User(r.Context(), id)
 	if err != nil {
-		return userJSON{}, err
+		return nil, err
 	}
-	return userOut(u), nil
+	out := userOut(u)
+	return &out, nil
 }
 
 // handleUserAdd handles "POST /api/users". The seed answers only
@@ -116,14 +121,18 @@ func (s *Server) handleUserUpdate(r *http.Request, in *userInput) (bool, error) 
 }
 
 // handleUserTeams handles "GET /api/v2/Users/Teams": the caller's teams.
-func (s *Server) handleUserTeams(r *http.Request, _ *noBody) (list[teamJSON], error) {
+func (s *Server) handleUserTeams(r *http.Request, _ *noBody) (*list[[]teamJSON], error) {
 	pg, err := page(r)
 	if err != nil {
-		return list[teamJSON]{}, err
+		return nil, err
 	}
 	ts, next, err := s.deps.Identity.MyTeams(r.Context(), pg)
 	if err != nil {
-		return list[teamJSON]{}, err
+		return nil, err
 	}
-	return listOf(ts, next, teamOut), nil
+	out := make([]teamJSON, len(ts))
+	for i, x := range ts {
+		out[i] = teamOut(x)
+	}
+	return &list[[]teamJSON]{items: out, next: next}, nil
 }
