@@ -79,7 +79,8 @@ var (
 // and absent-or-given in requests; named structs become components.
 // Struct tags add what Go types cannot say: enum:"a,b" (closed string
 // sets), pattern:"re", nullable:"true" (a request member that may be
-// null) and openapi:"-" (a member decoded but not documented).
+// null), openapi:"-" (a member decoded but not documented) and only:"v"
+// (a member shown only by types whose variant() is v).
 type reflector struct {
 	components obj
 	owners     map[string]reflect.Type
