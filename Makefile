@@ -15,7 +15,8 @@ run: java $(BP)
 ## test: every test — Go (against DynamoDB Local), infra (cdk synth, cdk-nag, drift), asl
 test: java vet $(BP) test-go test-infra
 
-test-go: $(BP)
+# tools first: shared/api's TestOpenAPILint runs the OpenAPI linters from .tools.
+test-go: tools $(BP)
 	./$(BP) with-dynamodb -- $(GO) test -race -count=1 ./...
 
 test-infra: tools build

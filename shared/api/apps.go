@@ -7,127 +7,137 @@ import (
 	"github.com/batchplane/batchplane/shared/jobs"
 )
 
-func init() {
-	register(func(s *Server) map[string]http.HandlerFunc {
-		return map[string]http.HandlerFunc{
-			"jobs.list":  s.handleJobsList,
-			"asg.groups": s.handleGroups,
-			"asg.group":  s.handleGroup,
-			"asg.get":    s.handleJobGet(jobs.AppASG),
-			"asg.add":    s.handleJobAdd(jobs.AppASG),
-			"asg.update": s.handleJobUpdate(jobs.AppASG),
-			"asg.delete": s.handleJobDelete(jobs.AppASG),
-			"ami.get":    s.handleJobGet(jobs.AppAMI),
-			"ami.add":    s.handleJobAdd(jobs.AppAMI),
-			"ami.update": s.handleJobUpdate(jobs.AppAMI),
-			"ami.delete": s.handleJobDelete(jobs.AppAMI),
-		}
-	})
-}
-
-// jobSummaryJSON is a job as GET /api/jobs and the apps' add/update show it.
-type jobSummaryJSON struct {
-	Runs         float64
-	IsScheduled  bool
-	IsExecuting  bool
-	Engine       string
-	AppName      string
-	IsPrivateApp bool
-	Id           string //nolint:revive // documented field name
-	Name         string
-}
-
-func jobSummary(j jobs.Job) jobSummaryJSON {
-	return jobSummaryJSON{Runs: float64(j.Runs), IsScheduled: j.IsScheduled, IsExecuting: j.IsExecuting(),
-		Engine: jobs.EngineCluster, AppName: j.App, Id: j.ID, Name: j.Name}
+// appsRoutes binds the routes of the apps function: the Auto Scaling Group
+// and AMI apps' jobs, their account's groups, and executing them.
+func (s *Server) appsRoutes() []endpoint {
+	return []endpoint{
+		op("asg.groups", http.StatusOK, data, s.handleGroups),
+		op("asg.group", http.StatusOK, data, s.handleGroup),
+		op("asg.get", http.StatusOK, named("Job"), s.handleASGJobGet),
+		op("asg.add", http.StatusCreated, named("Job"), jobAdd[asgJobAddInput](s, jobs.AppASG)),
+		op("asg.update", http.StatusOK, named("Job"), jobUpdate[asgJobInput](s, jobs.AppASG)),
+		op("asg.delete", http.StatusOK, named("IsDeleted"), s.handleJobDelete(jobs.AppASG)),
+		op("asg.execute", http.StatusAccepted, named("RunRequestId"), s.handleExecute(jobs.AppASG)),
+		op("ami.get", http.StatusOK, named("Job"), s.handleAMIJobGet),
+		op("ami.add", http.StatusCreated, named("Job"), jobAdd[amiJobAddInput](s, jobs.AppAMI)),
+		op("ami.update", http.StatusOK, named("Job"), jobUpdate[amiJobInput](s, jobs.AppAMI)),
+		op("ami.delete", http.StatusOK, named("IsDeleted"), s.handleJobDelete(jobs.AppAMI)),
+		op("ami.execute", http.StatusAccepted, named("RunRequestId"), s.handleExecute(jobs.AppAMI)),
+	}
 }
 
 // jobInput is the body of the apps' add and update. The seed lists the AMI
 // scaling policies as two unnamed blocks; they are sent as ScalingPolicies.
+// Members tagged only:"asg" or only:"ami" belong to one app: the other
+// app's body decodes them too, so that the domain can say they do not
+// apply, but its schema leaves them out.
 type jobInput struct {
-	AccountId      *string //nolint:revive // documented field name
-	Name           *string
-	BaseRegion     *string
-	ProjectId      *string //nolint:revive // Batchly's field
-	SLA            *string
-	InputLocation  *string
-	OutputLocation *string
+	AccountID      *string `json:"AccountId"`
+	Name           *string `json:"Name"`
+	BaseRegion     *string `json:"BaseRegion"`
+	ProjectID      *string `json:"ProjectId"`
+	SLA            *string `json:"SLA"`
+	InputLocation  *string `json:"InputLocation"`
+	OutputLocation *string `json:"OutputLocation"`
 
-	AutoScalingGroupName       *string
-	MinOnDemandInstanceCount   *int
-	ReinstateOnStop            *bool
-	ReplaceUnhealthyInstances  *bool
-	RestrictToSelectedInstance *bool
-	StandBy                    *bool
-	SuspendScalingOperations   *bool
+	AutoScalingGroupName       *string `json:"AutoScalingGroupName" only:"asg"`
+	MinOnDemandInstanceCount   *int    `json:"MinOnDemandInstanceCount"`
+	ReinstateOnStop            *bool   `json:"ReinstateOnStop" only:"asg"`
+	ReplaceUnhealthyInstances  *bool   `json:"ReplaceUnhealthyInstances"`
+	RestrictToSelectedInstance *bool   `json:"RestrictToSelectedInstance"`
+	StandBy                    *bool   `json:"StandBy" only:"asg"`
+	SuspendScalingOperations   *bool   `json:"SuspendScalingOperations" only:"asg"`
 
-	AmiId                    *string //nolint:revive // documented field name
-	InstanceType             *string
-	KeyPair                  *string
-	LaunchScript             *string
-	InstanceProfileArn       *string
-	VpcId                    *string   //nolint:revive // documented field name
-	SubnetIds                *[]string //nolint:revive // documented field name
-	SecurityGroupIds         *[]string //nolint:revive // documented field name
-	ElasticLoadBalancerNames *[]string
-	TargetGroupARNs          *[]string
-	AssociatePublicIpAddress *bool //nolint:revive // documented field name
-	DesiredInstanceCount     *int
-	MinInstanceCount         *int
-	MaxInstanceCount         *int
-	HealthCheckGracePeriod   *int
-	ScalingPolicies          *[]jobs.ScalingPolicy
+	AmiID                    *string               `json:"AmiId" only:"ami"`
+	InstanceType             *string               `json:"InstanceType" only:"ami"`
+	KeyPair                  *string               `json:"KeyPair" only:"ami"`
+	LaunchScript             *string               `json:"LaunchScript" only:"ami"`
+	InstanceProfileArn       *string               `json:"InstanceProfileArn" only:"ami"`
+	VpcID                    *string               `json:"VpcId" only:"ami"`
+	SubnetIDs                *[]string             `json:"SubnetIds" only:"ami"`
+	SecurityGroupIDs         *[]string             `json:"SecurityGroupIds" only:"ami"`
+	ElasticLoadBalancerNames *[]string             `json:"ElasticLoadBalancerNames" only:"ami"`
+	TargetGroupARNs          *[]string             `json:"TargetGroupARNs" only:"ami"`
+	AssociatePublicIPAddress *bool                 `json:"AssociatePublicIpAddress" only:"ami"`
+	DesiredInstanceCount     *int                  `json:"DesiredInstanceCount" only:"ami"`
+	MinInstanceCount         *int                  `json:"MinInstanceCount" only:"ami"`
+	MaxInstanceCount         *int                  `json:"MaxInstanceCount" only:"ami"`
+	HealthCheckGracePeriod   *int                  `json:"HealthCheckGracePeriod" only:"ami"`
+	ScalingPolicies          *[]scalingPolicyInput `json:"ScalingPolicies" only:"ami"`
+}
+
+// The bodies of each app's add and update: one decoding (jobInput), four
+// schemas.
+type (
+	asgJobInput    jobInput
+	asgJobAddInput jobInput
+	amiJobInput    jobInput
+	amiJobAddInput jobInput
+)
+
+func (asgJobInput) variant() string    { return "asg" }
+func (asgJobAddInput) variant() string { return "asg" }
+func (amiJobInput) variant() string    { return "ami" }
+func (amiJobAddInput) variant() string { return "ami" }
+
+func (asgJobAddInput) requiredFields() []string {
+	return []string{"AccountId", "Name", "AutoScalingGroupName"}
+}
+func (amiJobAddInput) requiredFields() []string {
+	return []string{"AccountId", "Name", "AmiId", "InstanceType"}
+}
+
+// jobBody is any of the four.
+type jobBody interface {
+	asgJobInput | asgJobAddInput | amiJobInput | amiJobAddInput
+}
+
+// scalingPolicyInput is an AMI job's scaling policy as a body sends it.
+type scalingPolicyInput struct {
+	ScaleType           string  `json:"ScaleType" enum:"ScaleUp,ScaleDown"`
+	MetricName          string  `json:"MetricName" enum:"CPUUtilization"`
+	Namespace           string  `json:"Namespace" enum:"AWS/EC2"`
+	MetricStatisticType string  `json:"MetricStatisticType" enum:"Average"`
+	Unit                string  `json:"Unit"`
+	EvaluationPeriods   int     `json:"EvaluationPeriods"`
+	Period              int     `json:"Period"`
+	ScaleAt             float64 `json:"ScaleAt"`
+	ScaleFactor         float64 `json:"ScaleFactor"`
 }
 
 func (in jobInput) domain() jobs.Input {
-	return jobs.Input{Name: in.Name, AccountID: in.AccountId, BaseRegion: in.BaseRegion, ProjectID: in.ProjectId, SLA: in.SLA,
+	var pol *[]jobs.ScalingPolicy
+	if in.ScalingPolicies != nil {
+		ps := make([]jobs.ScalingPolicy, len(*in.ScalingPolicies))
+		for i, p := range *in.ScalingPolicies {
+			ps[i] = jobs.ScalingPolicy(p)
+		}
+		pol = &ps
+	}
+	return jobs.Input{Name: in.Name, AccountID: in.AccountID, BaseRegion: in.BaseRegion, ProjectID: in.ProjectID, SLA: in.SLA,
 		InputLocation: in.InputLocation, OutputLocation: in.OutputLocation,
 		AutoScalingGroupName: in.AutoScalingGroupName, MinOnDemandInstanceCount: in.MinOnDemandInstanceCount,
 		ReinstateOnStop: in.ReinstateOnStop, ReplaceUnhealthyInstances: in.ReplaceUnhealthyInstances,
 		RestrictToSelectedInstance: in.RestrictToSelectedInstance, StandBy: in.StandBy, SuspendScalingOperations: in.SuspendScalingOperations,
-		AmiID: in.AmiId, InstanceType: in.InstanceType, KeyPair: in.KeyPair, LaunchScript: in.LaunchScript,
-		InstanceProfileArn: in.InstanceProfileArn, VpcID: in.VpcId, SubnetIDs: in.SubnetIds, SecurityGroupIDs: in.SecurityGroupIds,
+		AmiID: in.AmiID, InstanceType: in.InstanceType, KeyPair: in.KeyPair, LaunchScript: in.LaunchScript,
+		InstanceProfileArn: in.InstanceProfileArn, VpcID: in.VpcID, SubnetIDs: in.SubnetIDs, SecurityGroupIDs: in.SecurityGroupIDs,
 		ElasticLoadBalancerNames: in.ElasticLoadBalancerNames, TargetGroupARNs: in.TargetGroupARNs,
-		AssociatePublicIPAddress: in.AssociatePublicIpAddress, DesiredInstanceCount: in.DesiredInstanceCount,
+		AssociatePublicIPAddress: in.AssociatePublicIPAddress, DesiredInstanceCount: in.DesiredInstanceCount,
 		MinInstanceCount: in.MinInstanceCount, MaxInstanceCount: in.MaxInstanceCount,
-		HealthCheckGracePeriod: in.HealthCheckGracePeriod, ScalingPolicies: in.ScalingPolicies}
+		HealthCheckGracePeriod: in.HealthCheckGracePeriod, ScalingPolicies: pol}
 }
 
-// handleJobsList handles "GET /api/jobs" (and Batchly's "GET /api/Jobs").
-func (s *Server) handleJobsList(w http.ResponseWriter, r *http.Request) {
-	pg, err := page(r)
-	if err != nil {
-		writeError(w, r, err)
-		return
-	}
-	list, next, err := s.deps.Jobs.List(r.Context(), pg)
-	if err != nil {
-		writeError(w, r, err)
-		return
-	}
-	out := make([]jobSummaryJSON, len(list))
-	for i, j := range list {
-		out[i] = jobSummary(j)
-	}
-	writeData(w, r, http.StatusOK, out, next)
-}
-
-// handleJobAdd handles "POST /api/v2/apps/AutoScalingGroup/Add" and
+// jobAdd handles "POST /api/v2/apps/AutoScalingGroup/Add" and
 // "POST /api/v2/apps/Ami/Add".
-func (s *Server) handleJobAdd(app string) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
-		var in jobInput
-		if err := decode(r, &in); err != nil {
-			writeError(w, r, err)
-			return
-		}
-		j, err := s.deps.Jobs.Create(r.Context(), app, in.domain())
+func jobAdd[In jobBody](s *Server, app string) func(*http.Request, *In) (*jobSummaryJSON, error) {
+	return func(r *http.Request, in *In) (*jobSummaryJSON, error) {
+		j, err := s.deps.Jobs.Create(r.Context(), app, jobInput(*in).domain())
 		if err != nil {
-			writeError(w, r, err)
-			return
+			return nil, err
 		}
-		w.Header().Set("Location", appPath(app)+j.ID)
-		writeNamed(w, r, http.StatusCreated, "Job", jobSummary(j), false, "")
+		setLocation(r, appPath(app)+j.ID)
+		out := jobSummary(j)
+		return &out, nil
 	}
 }
 
@@ -138,79 +148,91 @@ func appPath(app string) string {
 	return "/api/v2/apps/AutoScalingGroup/"
 }
 
-// handleJobUpdate handles "PUT /api/v2/apps/AutoScalingGroup/{id}" and
+// jobUpdate handles "PUT /api/v2/apps/AutoScalingGroup/{id}" and
 // "PUT /api/v2/apps/Ami/{id}".
-func (s *Server) handleJobUpdate(app string) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
-		var in jobInput
-		if err := decode(r, &in); err != nil {
-			writeError(w, r, err)
-			return
-		}
-		j, err := s.deps.Jobs.Update(r.Context(), app, Param(r, "id"), in.domain())
+func jobUpdate[In jobBody](s *Server, app string) func(*http.Request, *In) (*jobSummaryJSON, error) {
+	return func(r *http.Request, in *In) (*jobSummaryJSON, error) {
+		j, err := s.deps.Jobs.Update(r.Context(), app, Param(r, "id"), jobInput(*in).domain())
 		if err != nil {
-			writeError(w, r, err)
-			return
+			return nil, err
 		}
-		writeNamed(w, r, http.StatusOK, "Job", jobSummary(j), false, "")
+		out := jobSummary(j)
+		return &out, nil
 	}
 }
 
 // handleJobDelete handles "DELETE /api/v2/apps/AutoScalingGroup/{id}" and
 // "DELETE /api/v2/apps/Ami/{id}".
-func (s *Server) handleJobDelete(app string) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
+func (s *Server) handleJobDelete(app string) func(*http.Request, *noBody) (bool, error) {
+	return func(r *http.Request, _ *noBody) (bool, error) {
 		if err := s.deps.Jobs.Delete(r.Context(), app, Param(r, "id")); err != nil {
-			writeError(w, r, err)
-			return
+			return false, err
 		}
-		writeNamed(w, r, http.StatusOK, "IsDeleted", true, false, "")
+		return true, nil
+	}
+}
+
+// handleExecute handles "POST /api/v2/apps/AutoScalingGroup/{id}/execute"
+// and "POST /api/v2/apps/Ami/{id}/execute": step 1 of executing a job. The
+// answer is the RunRequestId that "GET /api/runs/Check/{id}" turns into a
+// run id.
+func (s *Server) handleExecute(app string) func(*http.Request, *emptyBody) (string, error) {
+	return func(r *http.Request, _ *emptyBody) (string, error) {
+		id, err := s.deps.Runs.Execute(r.Context(), Param(r, "id"), app)
+		if err != nil {
+			return "", err
+		}
+		setLocation(r, "/api/runs/Check/"+id)
+		return id, nil
 	}
 }
 
 // asgJobJSON is an ASG job as "GET /api/v2/apps/AutoScalingGroup/{id}" shows it.
 type asgJobJSON struct {
-	Id                         string //nolint:revive // documented style
-	AccountName                string
-	SuspendScalingOperations   bool
-	StandBy                    bool
-	AccountId                  string //nolint:revive // documented field name
-	BaseRegion                 string
-	Name                       string
-	AutoScalingGroupName       string
-	MinOnDemandInstanceCount   int
-	RestrictToSelectedInstance bool
-	ReplaceUnhealthyInstances  bool
-	ReinstateOnStop            bool
+	ID                         string `json:"Id" pattern:"^W-[0-9A-F]{8}$"`
+	AccountName                string `json:"AccountName"`
+	SuspendScalingOperations   bool   `json:"SuspendScalingOperations"`
+	StandBy                    bool   `json:"StandBy"`
+	AccountID                  string `json:"AccountId"`
+	BaseRegion                 string `json:"BaseRegion"`
+	Name                       string `json:"Name"`
+	AutoScalingGroupName       string `json:"AutoScalingGroupName"`
+	MinOnDemandInstanceCount   int    `json:"MinOnDemandInstanceCount"`
+	RestrictToSelectedInstance bool   `json:"RestrictToSelectedInstance"`
+	ReplaceUnhealthyInstances  bool   `json:"ReplaceUnhealthyInstances"`
+	ReinstateOnStop            bool   `json:"ReinstateOnStop"`
 }
 
 // amiJobJSON is an AMI job with its whole configuration.
 type amiJobJSON struct {
-	Id                         string //nolint:revive // documented style
-	AccountName                string
-	AccountId                  string //nolint:revive // documented field name
-	BaseRegion                 string
-	Name                       string
-	AmiId                      string //nolint:revive // documented field name
-	InstanceType               string
-	KeyPair                    string
-	LaunchScript               string
-	InstanceProfileArn         string
-	VpcId                      string   //nolint:revive // documented field name
-	SubnetIds                  []string //nolint:revive // documented field name
-	SecurityGroupIds           []string //nolint:revive // documented field name
-	ElasticLoadBalancerNames   []string
-	TargetGroupARNs            []string
-	AssociatePublicIpAddress   bool //nolint:revive // documented field name
-	DesiredInstanceCount       int
-	MinInstanceCount           int
-	MaxInstanceCount           int
-	MinOnDemandInstanceCount   int
-	HealthCheckGracePeriod     int
-	ReplaceUnhealthyInstances  bool
-	RestrictToSelectedInstance bool
-	ScalingPolicies            []jobs.ScalingPolicy
+	ID                         string              `json:"Id" pattern:"^W-[0-9A-F]{8}$"`
+	AccountName                string              `json:"AccountName"`
+	AccountID                  string              `json:"AccountId"`
+	BaseRegion                 string              `json:"BaseRegion"`
+	Name                       string              `json:"Name"`
+	AmiID                      string              `json:"AmiId"`
+	InstanceType               string              `json:"InstanceType"`
+	KeyPair                    string              `json:"KeyPair"`
+	LaunchScript               string              `json:"LaunchScript"`
+	InstanceProfileArn         string              `json:"InstanceProfileArn"`
+	VpcID                      string              `json:"VpcId"`
+	SubnetIDs                  []string            `json:"SubnetIds"`
+	SecurityGroupIDs           []string            `json:"SecurityGroupIds"`
+	ElasticLoadBalancerNames   []string            `json:"ElasticLoadBalancerNames"`
+	TargetGroupARNs            []string            `json:"TargetGroupARNs"`
+	AssociatePublicIPAddress   bool                `json:"AssociatePublicIpAddress"`
+	DesiredInstanceCount       int                 `json:"DesiredInstanceCount"`
+	MinInstanceCount           int                 `json:"MinInstanceCount"`
+	MaxInstanceCount           int                 `json:"MaxInstanceCount"`
+	MinOnDemandInstanceCount   int                 `json:"MinOnDemandInstanceCount"`
+	HealthCheckGracePeriod     int                 `json:"HealthCheckGracePeriod"`
+	ReplaceUnhealthyInstances  bool                `json:"ReplaceUnhealthyInstances"`
+	RestrictToSelectedInstance bool                `json:"RestrictToSelectedInstance"`
+	ScalingPolicies            []scalingPolicyJSON `json:"ScalingPolicies"`
 }
+
+// scalingPolicyJSON is an AMI job's scaling policy as its job shows it.
+type scalingPolicyJSON scalingPolicyInput
 
 func nonNil(s []string) []string {
 	if s == nil {
@@ -219,76 +241,130 @@ func nonNil(s []string) []string {
 	return s
 }
 
-// handleJobGet handles "GET /api/v2/apps/AutoScalingGroup/{id}" and
-// "GET /api/v2/apps/Ami/{id}".
-func (s *Server) handleJobGet(app string) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
-		j, err := s.deps.Jobs.Get(r.Context(), app, Param(r, "id"))
-		if err != nil {
-			writeError(w, r, err)
-			return
-		}
-		name := ""
-		if a, err := s.deps.Accounts.Get(r.Context(), j.AccountID); err == nil {
-			name = a.Name
-		}
-		if c := j.ASG; c != nil {
-			writeNamed(w, r, http.StatusOK, "Job", asgJobJSON{Id: j.ID, AccountName: name, SuspendScalingOperations: c.SuspendScalingOperations,
-				StandBy: c.StandBy, AccountId: j.AccountID, BaseRegion: j.BaseRegion, Name: j.Name, AutoScalingGroupName: c.AutoScalingGroupName,
-				MinOnDemandInstanceCount: c.MinOnDemandInstanceCount, RestrictToSelectedInstance: c.RestrictToSelectedInstance,
-				ReplaceUnhealthyInstances: c.ReplaceUnhealthyInstances, ReinstateOnStop: c.ReinstateOnStop}, false, "")
-			return
-		}
-		c := j.AMI
-		pol := c.ScalingPolicies
-		if pol == nil {
-			pol = []jobs.ScalingPolicy{}
-		}
-		writeNamed(w, r, http.StatusOK, "Job", amiJobJSON{Id: j.ID, AccountName: name, AccountId: j.AccountID, BaseRegion: j.BaseRegion,
-			Name: j.Name, AmiId: c.AmiID, InstanceType: c.InstanceType, KeyPair: c.KeyPair, LaunchScript: c.LaunchScript,
-			InstanceProfileArn: c.InstanceProfileArn, VpcId: c.VpcID, SubnetIds: nonNil(c.SubnetIDs), SecurityGroupIds: nonNil(c.SecurityGroupIDs),
-			ElasticLoadBalancerNames: nonNil(c.ElasticLoadBalancerNames), TargetGroupARNs: nonNil(c.TargetGroupARNs),
-			AssociatePublicIpAddress: c.AssociatePublicIPAddress, DesiredInstanceCount: c.DesiredInstanceCount,
-			MinInstanceCount: c.MinInstanceCount, MaxInstanceCount: c.MaxInstanceCount, MinOnDemandInstanceCount: c.MinOnDemandInstanceCount,
-			HealthCheckGracePeriod: c.HealthCheckGracePeriod, ReplaceUnhealthyInstances: c.ReplaceUnhealthyInstances,
-			RestrictToSelectedInstance: c.RestrictToSelectedInstance, ScalingPolicies: pol}, false, "")
+// job reads a job of app and its account's name.
+func (s *Server) job(r *http.Request, app string) (jobs.Job, string, error) {
+	j, err := s.deps.Jobs.Get(r.Context(), app, Param(r, "id"))
+	if err != nil {
+		return jobs.Job{}, "", err
 	}
+	name := ""
+	if a, err := s.deps.Accounts.Get(r.Context(), j.AccountID); err == nil {
+		name = a.Name
+	}
+	return j, name, nil
 }
 
+// handleASGJobGet handles "GET /api/v2/apps/AutoScalingGroup/{id}".
+func (s *Server) handleASGJobGet(r *http.Request, _ *noBody) (*asgJobJSON, error) {
+	j, name, err := s.job(r, jobs.AppASG)
+	if err != nil {
+		return nil, err
+	}
+	c := j.ASG
+	return &asgJobJSON{ID: j.ID, AccountName: name, SuspendScalingOperations: c.SuspendScalingOperations,
+		StandBy: c.StandBy, AccountID: j.AccountID, BaseRegion: j.BaseRegion, Name: j.Name, AutoScalingGroupName: c.AutoScalingGroupName,
+		MinOnDemandInstanceCount: c.MinOnDemandInstanceCount, RestrictToSelectedInstance: c.RestrictToSelectedInstance,
+		ReplaceUnhealthyInstances: c.ReplaceUnhealthyInstances, ReinstateOnStop: c.ReinstateOnStop}, nil
+}
+
+// handleAMIJobGet handles "GET /api/v2/apps/Ami/{id}".
+func (s *Server) handleAMIJobGet(r *http.Request, _ *noBody) (*amiJobJSON, error) {
+	j, name, err := s.job(r, jobs.AppAMI)
+	if err != nil {
+		return nil, err
+	}
+	c := j.AMI
+	pol := make([]scalingPolicyJSON, len(c.ScalingPolicies))
+	for i, p := range c.ScalingPolicies {
+		pol[i] = scalingPolicyJSON(p)
+	}
+	return &amiJobJSON{ID: j.ID, AccountName: name, AccountID: j.AccountID, BaseRegion: j.BaseRegion,
+		Name: j.Name, AmiID: c.AmiID, InstanceType: c.InstanceType, KeyPair: c.KeyPair, LaunchScript: c.LaunchScript,
+		InstanceProfileArn: c.InstanceProfileArn, VpcID: c.VpcID, SubnetIDs: nonNil(c.SubnetIDs), SecurityGroupIDs: nonNil(c.SecurityGroupIDs),
+		ElasticLoadBalancerNames: nonNil(c.ElasticLoadBalancerNames), TargetGroupARNs: nonNil(c.TargetGroupARNs),
+		AssociatePublicIPAddress: c.AssociatePublicIPAddress, DesiredInstanceCount: c.DesiredInstanceCount,
+		MinInstanceCount: c.MinInstanceCount, MaxInstanceCount: c.MaxInstanceCount, MinOnDemandInstanceCount: c.MinOnDemandInstanceCount,
+		HealthCheckGracePeriod: c.HealthCheckGracePeriod, ReplaceUnhealthyInstances: c.ReplaceUnhealthyInstances,
+		RestrictToSelectedInstance: c.RestrictToSelectedInstance, ScalingPolicies: pol}, nil
+}
+
+// groupRefJSON is an Auto Scaling group in its account's list.
 type groupRefJSON struct {
-	Id   string //nolint:revive // documented field name
-	Name string
+	ID   string `json:"Id"`
+	Name string `json:"Name"`
 }
 
 // handleGroups handles "GET /api/Accounts/{id}/AutoScalingGroups?region=".
-func (s *Server) handleGroups(w http.ResponseWriter, r *http.Request) {
+func (s *Server) handleGroups(r *http.Request, _ *noBody) (*[]groupRefJSON, error) {
 	gs, err := s.deps.Jobs.ListGroups(r.Context(), Param(r, "id"), queryGet(r.URL.Query(), "region"))
 	if err != nil {
-		writeError(w, r, err)
-		return
+		return nil, err
 	}
 	out := make([]groupRefJSON, len(gs))
 	for i, g := range gs {
-		out[i] = groupRefJSON{Id: g.Name, Name: g.Name}
+		out[i] = groupRefJSON{ID: g.Name, Name: g.Name}
 	}
-	writeData(w, r, http.StatusOK, out, "")
+	return &out, nil
 }
 
 // handleGroup handles "GET /api/Accounts/{id}/AutoScalingGroups/{name}?region=".
-func (s *Server) handleGroup(w http.ResponseWriter, r *http.Request) {
+func (s *Server) handleGroup(r *http.Request, _ *noBody) (*groupDetailJSON, error) {
 	g, err := s.deps.Jobs.Group(r.Context(), Param(r, "id"), queryGet(r.URL.Query(), "region"), Param(r, "name"))
 	if err != nil {
-		writeError(w, r, err)
-		return
+		return nil, err
 	}
-	writeData(w, r, http.StatusOK, groupDetail(g), "")
+	out := groupDetail(g)
+	return &out, nil
 }
 
-func groupDetail(g cloud.Group) map[string]any {
-	active := g.InstanceIDs
-	if active == nil {
-		active = []string{}
-	}
+// groupDetailJSON is an Auto Scaling group as seed 001 shows it. The seed's
+// members batchplane has nothing for are null or empty.
+type groupDetailJSON struct {
+	AutoScalingGroup      groupJSON               `json:"AutoScalingGroup"`
+	LaunchConfiguration   launchConfigurationJSON `json:"LaunchConfiguration"`
+	LoadBalancers         map[string]string       `json:"LoadBalancers"`
+	TargetGroupARNsDetail *[]string               `json:"TargetGroupARNsDetail"`
+	Queues                *[]string               `json:"Queues"`
+	Triggers              *[]string               `json:"Triggers"`
+}
+
+// groupJSON is the group part of groupDetailJSON.
+type groupJSON struct {
+	Name                    string            `json:"Name"`
+	MinCount                int               `json:"MinCount"`
+	MaxCount                int               `json:"MaxCount"`
+	DesiredCount            int               `json:"DesiredCount"`
+	VPCID                   string            `json:"VPCId"`
+	LaunchConfigurationName string            `json:"LaunchConfigurationName"`
+	LoadBalancerNames       []string          `json:"LoadBalancerNames"`
+	SubnetList              []string          `json:"SubnetList"`
+	ActiveInstances         []string          `json:"ActiveInstances"`
+	HealthCheckGracePeriod  float64           `json:"HealthCheckGracePeriod"`
+	DefaultCooldown         int               `json:"DefaultCooldown"`
+	Tags                    map[string]string `json:"Tags"`
+	AvailabilityZones       []string          `json:"AvailabilityZones"`
+	PlacementGroup          *string           `json:"PlacementGroup"`
+	TargetGroupARNs         []string          `json:"TargetGroupARNs"`
+}
+
+// launchConfigurationJSON is the launch configuration part of groupDetailJSON.
+type launchConfigurationJSON struct {
+	Name                     string     `json:"Name"`
+	InstanceType             string     `json:"InstanceType"`
+	AmiID                    string     `json:"AmiId"`
+	UserData                 *string    `json:"UserData"`
+	KeyName                  string     `json:"KeyName"`
+	IamInstanceProfile       *string    `json:"IamInstanceProfile"`
+	SecurityGroups           []string   `json:"SecurityGroups"`
+	AssociatePublicIPAddress bool       `json:"AssociatePublicIpAddress"`
+	BlockDeviceMappings      []struct{} `json:"BlockDeviceMappings"`
+	EbsOptimized             bool       `json:"EbsOptimized"`
+	KernelID                 *string    `json:"KernelId"`
+	RAMDiskID                *string    `json:"RamDiskId"`
+	PlacementTenancy         *string    `json:"PlacementTenancy"`
+}
+
+func groupDetail(g cloud.Group) groupDetailJSON {
 	tags := g.Tags
 	if tags == nil {
 		tags = map[string]string{}
@@ -301,23 +377,19 @@ func groupDetail(g cloud.Group) map[string]any {
 	if g.InstanceProfileArn != "" {
 		profile = &g.InstanceProfileArn
 	}
-	return map[string]any{
-		"AutoScalingGroup": map[string]any{
-			"Name": g.Name, "MinCount": g.MinSize, "MaxCount": g.MaxSize, "DesiredCount": g.DesiredCapacity,
-			"VPCId": g.VPCID, "LaunchConfigurationName": g.LaunchConfigurationName, "LoadBalancerNames": nonNil(g.LoadBalancerNames),
-			"SubnetList": nonNil(g.SubnetIDs), "ActiveInstances": active, "HealthCheckGracePeriod": float64(g.HealthCheckGracePeriod),
-			"DefaultCooldown": g.DefaultCooldown, "Tags": tags, "AvailabilityZones": nonNil(g.AvailabilityZones),
-			"PlacementGroup": nil, "TargetGroupARNs": nonNil(g.TargetGroupARNs),
+	return groupDetailJSON{
+		AutoScalingGroup: groupJSON{
+			Name: g.Name, MinCount: g.MinSize, MaxCount: g.MaxSize, DesiredCount: g.DesiredCapacity,
+			VPCID: g.VPCID, LaunchConfigurationName: g.LaunchConfigurationName, LoadBalancerNames: nonNil(g.LoadBalancerNames),
+			SubnetList: nonNil(g.SubnetIDs), ActiveInstances: nonNil(g.InstanceIDs), HealthCheckGracePeriod: float64(g.HealthCheckGracePeriod),
+			DefaultCooldown: g.DefaultCooldown, Tags: tags, AvailabilityZones: nonNil(g.AvailabilityZones),
+			TargetGroupARNs: nonNil(g.TargetGroupARNs),
 		},
-		"LaunchConfiguration": map[string]any{
-			"Name": g.LaunchConfigurationName, "InstanceType": g.InstanceType, "AmiId": g.ImageID, "UserData": userData,
-			"KeyName": g.KeyName, "IamInstanceProfile": profile, "SecurityGroups": nonNil(g.SecurityGroupIDs),
-			"AssociatePublicIpAddress": g.AssociatePublicIP, "BlockDeviceMappings": []any{}, "EbsOptimized": g.EBSOptimized,
-			"KernelId": nil, "RamDiskId": nil, "PlacementTenancy": nil,
+		LaunchConfiguration: launchConfigurationJSON{
+			Name: g.LaunchConfigurationName, InstanceType: g.InstanceType, AmiID: g.ImageID, UserData: userData,
+			KeyName: g.KeyName, IamInstanceProfile: profile, SecurityGroups: nonNil(g.SecurityGroupIDs),
+			AssociatePublicIPAddress: g.AssociatePublicIP, BlockDeviceMappings: []struct{}{}, EbsOptimized: g.EBSOptimized,
 		},
-		"LoadBalancers":         map[string]any{},
-		"TargetGroupARNsDetail": nil,
-		"Queues":                nil,
-		"Triggers":              nil,
+		LoadBalancers: map[string]string{},
 	}
 }

@@ -4,84 +4,91 @@ import (
 	"net/http"
 	"strconv"
 	"time"
+
+	"github.com/batchplane/batchplane/shared/identity"
 )
+
+// keysRoutes binds the routes of the keys function.
+func (s *Server) keysRoutes() []endpoint {
+	return []endpoint{
+		op("keys.list", http.StatusOK, data, s.handleKeysList),
+		op("keys.add", http.StatusCreated, data, s.handleKeyAdd),
+		op("keys.revoke", http.StatusOK, data, s.handleKeyRevoke),
+	}
+}
 
 // keyJSON is an API key without its secret.
 type keyJSON struct {
-	AccessKey string
-	UserId    int64 //nolint:revive // PascalCase like the rest of /api
-	Status    string
-	CreatedAt time.Time
-	RevokedAt *time.Time
+	AccessKey string     `json:"AccessKey"`
+	UserID    int64      `json:"UserId"`
+	Status    string     `json:"Status" enum:"Active,Revoked"`
+	CreatedAt time.Time  `json:"CreatedAt"`
+	RevokedAt *time.Time `json:"RevokedAt"`
 }
 
 // newKeyJSON is a freshly created key: the only time SecretKey is shown.
 type newKeyJSON struct {
-	AccessKey string
-	SecretKey string
-	UserId    int64 //nolint:revive // PascalCase like the rest of /api
-	Status    string
-	CreatedAt time.Time
+	AccessKey string    `json:"AccessKey"`
+	SecretKey string    `json:"SecretKey"`
+	UserID    int64     `json:"UserId"`
+	Status    string    `json:"Status" enum:"Active,Revoked"`
+	CreatedAt time.Time `json:"CreatedAt"`
 }
 
+// keyInput is the body of "POST /api/keys"; an empty body means the caller.
 type keyInput struct {
-	UserId *int64 //nolint:revive // PascalCase like the rest of /api
+	UserID *int64 `json:"UserId"`
 }
+
+func (keyInput) bodyOptional() {}
 
 // handleKeysList handles "GET /api/keys?UserId=".
-func (s *Server) handleKeysList(w http.ResponseWriter, r *http.Request) {
+func (s *Server) handleKeysList(r *http.Request, _ *noBody) (*[]keyJSON, error) {
 	var uid int64
 	if v := queryGet(r.URL.Query(), "UserId"); v != "" {
 		n, err := strconv.ParseInt(v, 10, 64)
 		if err != nil || n <= 0 {
-			writeError(w, r, fieldErr("UserId", "UserId must be a positive integer."))
-			return
+			return nil, fieldErr("UserId", "UserId must be a positive integer.")
 		}
 		uid = n
 	}
 	keys, err := s.deps.Identity.Keys(r.Context(), uid)
 	if err != nil {
-		writeError(w, r, err)
-		return
+		return nil, err
 	}
 	out := make([]keyJSON, len(keys))
 	for i, k := range keys {
-		out[i] = keyJSON{AccessKey: k.AccessKey, UserId: k.UserID, Status: k.Status, CreatedAt: k.CreatedAt, RevokedAt: k.RevokedAt}
+		out[i] = keyJSON{AccessKey: k.AccessKey, UserID: k.UserID, Status: k.Status, CreatedAt: k.CreatedAt, RevokedAt: k.RevokedAt}
 	}
-	writeData(w, r, http.StatusOK, out, "")
+	return &out, nil
 }
 
 // handleKeyAdd handles "POST /api/keys": a key for the caller, or for
-// UserId when an Administrator asks. An empty body means the caller.
-func (s *Server) handleKeyAdd(w http.ResponseWriter, r *http.Request) {
-	var in keyInput
-	if len(body(r)) > 0 {
-		if err := decode(r, &in); err != nil {
-			writeError(w, r, err)
-			return
-		}
-	}
+// UserId when an Administrator asks.
+func (s *Server) handleKeyAdd(r *http.Request, in *keyInput) (*newKeyJSON, error) {
 	var uid int64
-	if in.UserId != nil {
-		if *in.UserId <= 0 {
-			writeError(w, r, fieldErr("UserId", "UserId must be a positive integer."))
-			return
+	if in.UserID != nil {
+		if *in.UserID <= 0 {
+			return nil, fieldErr("UserId", "UserId must be a positive integer.")
 		}
-		uid = *in.UserId
+		uid = *in.UserID
 	}
 	k, err := s.deps.Identity.CreateKey(r.Context(), uid)
 	if err != nil {
-		writeError(w, r, err)
-		return
+		return nil, err
 	}
-	writeData(w, r, http.StatusCreated, newKeyJSON{AccessKey: k.AccessKey, SecretKey: k.SecretKey, UserId: k.UserID, Status: k.Status, CreatedAt: k.CreatedAt}, "")
+	out := newKey(k)
+	return &out, nil
+}
+
+func newKey(k identity.NewKey) newKeyJSON {
+	return newKeyJSON{AccessKey: k.AccessKey, SecretKey: k.SecretKey, UserID: k.UserID, Status: k.Status, CreatedAt: k.CreatedAt}
 }
 
 // handleKeyRevoke handles "DELETE /api/keys/{id}".
-func (s *Server) handleKeyRevoke(w http.ResponseWriter, r *http.Request) {
+func (s *Server) handleKeyRevoke(r *http.Request, _ *noBody) (bool, error) {
 	if err := s.deps.Identity.RevokeKey(r.Context(), Param(r, "id")); err != nil {
-		writeError(w, r, err)
-		return
+		return false, err
 	}
-	writeData(w, r, http.StatusOK, true, "")
+	return true, nil
 }

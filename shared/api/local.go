@@ -16,41 +16,35 @@ type LocalCloud interface {
 	InjectUnhealthy(instanceID string) error
 }
 
-func init() {
-	register(func(s *Server) map[string]http.HandlerFunc {
-		return map[string]http.HandlerFunc{
-			"local.groups.add":      s.handleLocalGroupAdd,
-			"local.instances.fault": s.handleLocalFault,
-		}
-	})
+// localRoutes binds the local-only routes (make run).
+func (s *Server) localRoutes() []endpoint {
+	return []endpoint{
+		op("local.groups.add", http.StatusCreated, data, s.handleLocalGroupAdd),
+		op("local.instances.fault", http.StatusAccepted, data, s.handleLocalFault),
+	}
 }
 
 type localGroupInput struct {
-	Name            *string
-	Region          *string
-	DesiredCapacity *int
-	MinSize         *int
-	MaxSize         *int
-	InstanceType    *string
-	LaunchScript    *string
+	Name            *string `json:"Name"`
+	Region          *string `json:"Region"`
+	DesiredCapacity *int    `json:"DesiredCapacity"`
+	MinSize         *int    `json:"MinSize"`
+	MaxSize         *int    `json:"MaxSize"`
+	InstanceType    *string `json:"InstanceType"`
+	LaunchScript    *string `json:"LaunchScript"`
 }
+
+func (localGroupInput) requiredFields() []string { return []string{"Name"} }
 
 // handleLocalGroupAdd handles "POST /local/accounts/{id}/AutoScalingGroups":
 // a new Auto Scaling group in the local cloud (Administrators only).
-func (s *Server) handleLocalGroupAdd(w http.ResponseWriter, r *http.Request) {
+func (s *Server) handleLocalGroupAdd(r *http.Request, in *localGroupInput) (bool, error) {
 	if s.deps.LocalCloud == nil {
-		writeError(w, r, errs.NotFoundf("No local cloud."))
-		return
-	}
-	var in localGroupInput
-	if err := decode(r, &in); err != nil {
-		writeError(w, r, err)
-		return
+		return false, errs.NotFoundf("No local cloud.")
 	}
 	a, err := s.deps.Accounts.Get(r.Context(), Param(r, "id"))
 	if err != nil {
-		writeError(w, r, err)
-		return
+		return false, err
 	}
 	g := cloud.Group{MinSize: 0, MaxSize: 10, DesiredCapacity: 1, InstanceType: "t3.micro", ImageID: "ami-local0000000000",
 		LaunchConfigurationName: "local-lc", HealthCheckGracePeriod: 60, DefaultCooldown: 300}
@@ -85,33 +79,27 @@ func (s *Server) handleLocalGroupAdd(w http.ResponseWriter, r *http.Request) {
 		g.UserData = *in.LaunchScript
 	}
 	if err := f.Err(); err != nil {
-		writeError(w, r, err)
-		return
+		return false, err
 	}
 	t := cloud.Target{AccountID: a.ID, RoleArn: a.RoleArn, ExternalID: a.ExternalID, Region: region}
 	if err := s.deps.LocalCloud.CreateGroup(t, g); err != nil {
-		writeError(w, r, errs.E(errs.Conflict, "%v", err))
-		return
+		return false, errs.E(errs.Conflict, "%v", err)
 	}
-	writeData(w, r, http.StatusCreated, true, "")
+	return true, nil
 }
 
 type faultInput struct {
 	// Fault is "spot-interruption" or "unhealthy".
-	Fault string
+	Fault string `json:"Fault" enum:"spot-interruption,unhealthy"`
 }
+
+func (faultInput) requiredFields() []string { return []string{"Fault"} }
 
 // handleLocalFault handles "POST /local/instances/{id}/faults": inject a
 // spot interruption or an unhealthy status into a local instance.
-func (s *Server) handleLocalFault(w http.ResponseWriter, r *http.Request) {
+func (s *Server) handleLocalFault(r *http.Request, in *faultInput) (bool, error) {
 	if s.deps.LocalCloud == nil {
-		writeError(w, r, errs.NotFoundf("No local cloud."))
-		return
-	}
-	var in faultInput
-	if err := decode(r, &in); err != nil {
-		writeError(w, r, err)
-		return
+		return false, errs.NotFoundf("No local cloud.")
 	}
 	var err error
 	switch in.Fault {
@@ -126,8 +114,7 @@ func (s *Server) handleLocalFault(w http.ResponseWriter, r *http.Request) {
 		if errs.As(err) == nil {
 			err = errs.E(errs.Invalid, "%v", err)
 		}
-		writeError(w, r, err)
-		return
+		return false, err
 	}
-	writeData(w, r, http.StatusAccepted, true, "")
+	return true, nil
 }

@@ -5,19 +5,36 @@ import (
 	"net/http"
 )
 
+// metaRoutes binds the routes of the meta function.
+func (s *Server) metaRoutes() []endpoint {
+	return []endpoint{
+		op("health", http.StatusOK, data, s.handleHealth),
+		op("openapi", http.StatusOK, raw, s.handleOpenAPI),
+	}
+}
+
+type healthJSON struct {
+	Status string `json:"Status" enum:"ok"`
+}
+
 // handleHealth handles "GET /health", the one route without auth.
-func (s *Server) handleHealth(w http.ResponseWriter, r *http.Request) {
-	writeData(w, r, http.StatusOK, map[string]string{"Status": "ok"}, "")
+func (s *Server) handleHealth(*http.Request, *noBody) (*healthJSON, error) {
+	return &healthJSON{Status: "ok"}, nil
+}
+
+// document is the OpenAPI document, served as it is.
+type document []byte
+
+func (document) openAPISchema() obj {
+	return obj{"type": "object", "required": []string{"openapi", "paths"},
+		"properties": obj{"openapi": str(), "paths": obj{"type": "object"}}}
 }
 
 // handleOpenAPI handles "GET /api/openapi.json".
-func (s *Server) handleOpenAPI(w http.ResponseWriter, r *http.Request) {
+func (s *Server) handleOpenAPI(*http.Request, *noBody) (document, error) {
 	doc, err := openAPIDocument()
 	if err != nil {
-		writeError(w, r, fmt.Errorf("openapi: %w", err))
-		return
+		return nil, fmt.Errorf("openapi: %w", err)
 	}
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(http.StatusOK)
-	_, _ = w.Write(doc)
+	return doc, nil
 }

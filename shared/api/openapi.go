@@ -4,177 +4,378 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"reflect"
+	"sort"
 	"strings"
-	"sync"
+	"time"
+	"unicode"
 
 	"github.com/batchplane/batchplane/shared/routes"
 )
 
 // The OpenAPI 3.1 description of every deployed route is built from the
-// route table and the schemas below, so a route cannot ship undescribed:
-// TestOpenAPIDescribesEveryRoute fails if one lacks a response schema, and
-// the handler tests validate every response against it.
+// route table (paths, summaries, tags) and each route's binding (status,
+// envelope, request and response types, reflected below), so a route
+// cannot ship undescribed: BuildOpenAPI fails when a route has no binding,
+// and the handler tests validate every request body and response against
+// the document.
 
 type obj = map[string]any
 
 func ref(name string) obj { return obj{"$ref": "#/components/schemas/" + name} }
 
-func str() obj              { return obj{"type": "string"} }
-func strOrNull() obj        { return obj{"type": []string{"string", "null"}} }
-func num() obj              { return obj{"type": "number"} }
-func integer() obj          { return obj{"type": "integer"} }
-func boolean() obj          { return obj{"type": "boolean"} }
-func arrayOf(items obj) obj { return obj{"type": "array", "items": items} }
-func nullable(o obj) obj    { return obj{"anyOf": []any{o, obj{"type": "null"}}} }
-func object(props obj, required ...string) obj {
-	if required == nil {
-		required = []string{}
-	}
-	return obj{"type": "object", "properties": props, "required": required, "additionalProperties": false}
-}
+func str() obj       { return obj{"type": "string"} }
+func strOrNull() obj { return obj{"type": []string{"string", "null"}} }
 
-// strict makes every property required (response shapes are fixed).
+// strict is an object whose every property is required (response shapes
+// are fixed).
 func strict(props obj) obj {
-	var req []string
+	req := make([]string, 0, len(props))
 	for k := range props {
 		req = append(req, k)
 	}
-	return object(props, req...)
+	sort.Strings(req)
+	return obj{"type": "object", "properties": props, "required": req, "additionalProperties": false}
 }
 
 var noErrorsSchema = obj{"type": "object", "maxProperties": 0}
 
-func dataEnvelope(data obj) obj {
-	return strict(obj{"RequestId": str(), "Data": data, "Errors": noErrorsSchema, "ContinuationToken": strOrNull()})
-}
-
-func namedEnvelope(name string, v obj, list bool) obj {
-	p := obj{name: v, "RequestId": str(), "Errors": noErrorsSchema}
-	if list {
+// envelopeSchema wraps a payload schema in its shape's envelope; list
+// payloads carry a ContinuationToken.
+func envelopeSchema(sh shape, payload obj, isList bool) obj {
+	if sh.key == "" {
+		return strict(obj{"RequestId": str(), "Data": payload, "Errors": noErrorsSchema, "ContinuationToken": strOrNull()})
+	}
+	p := obj{sh.key: payload, "RequestId": str(), "Errors": noErrorsSchema}
+	if isList {
 		p["ContinuationToken"] = strOrNull()
 	}
 	return strict(p)
 }
 
-// respSchema is a route's success status and body schema.
-type respSchema struct {
-	Status int
-	Schema obj
+// errorSchema is the one error envelope of /api.
+func errorSchema() obj {
+	return strict(obj{"RequestId": str(), "Data": obj{"type": "null"},
+		"Errors": obj{"type": "object", "minProperties": 1, "additionalProperties": str()}, "ContinuationToken": obj{"type": "null"}})
 }
 
-// schemaSet is every schema of the document: responses and request bodies
-// by route name, and the shared components.
-type schemaSet struct {
-	responses  map[string]respSchema
-	requests   map[string]obj
+// schemaProvider is a type that describes itself (a raw document).
+type schemaProvider interface{ openAPISchema() obj }
+
+// variant is a request type that shows only the members of one variant
+// (tagged only:"<variant>") besides the common ones.
+type variant interface{ variant() string }
+
+var (
+	pagerType    = reflect.TypeFor[pager]()
+	providerType = reflect.TypeFor[schemaProvider]()
+	requiredType = reflect.TypeFor[required]()
+	variantType  = reflect.TypeFor[variant]()
+	timeType     = reflect.TypeFor[time.Time]()
+)
+
+// reflector derives JSON Schemas from Go types, the way encoding/json
+// reads them: json tags name the members; pointers are null in responses
+// and absent-or-given in requests; named structs become components.
+// Struct tags add what Go types cannot say: enum:"a,b" (closed string
+// sets), pattern:"re", nullable:"true" (a request member that may be
+// null), openapi:"-" (a member decoded but not documented) and only:"v"
+// (a member shown only by types whose variant() is v).
+type reflector struct {
 	components obj
+	owners     map[string]reflect.Type
+	err        error
 }
 
-// schemas are built on first use (the document, the tests), not at every
-// Lambda cold start.
-var schemas = sync.OnceValue(func() schemaSet {
-	s := schemaSet{responses: baseResponseSchemas(), requests: baseRequestSchemas(), components: baseComponentSchemas()}
-	addAppSchemas(s)
+func newReflector() *reflector {
+	return &reflector{components: obj{"Error": errorSchema()}, owners: map[string]reflect.Type{"Error": reflect.TypeFor[reflector]()}}
+}
+
+func (g *reflector) fail(format string, args ...any) obj {
+	if g.err == nil {
+		g.err = fmt.Errorf("openapi: "+format, args...)
+	}
+	return obj{}
+}
+
+// componentName is a type's component: its Go name without the JSON
+// suffix, capitalised; request types end in Input.
+func componentName(t reflect.Type, input bool) string {
+	n := strings.TrimSuffix(t.Name(), "JSON")
+	r := []rune(n)
+	r[0] = unicode.ToUpper(r[0])
+	n = string(r)
+	if input && !strings.HasSuffix(n, "Input") {
+		n += "Input"
+	}
+	return n
+}
+
+// schema returns t's schema; input says whether t is read from a request.
+func (g *reflector) schema(t reflect.Type, input bool) obj {
+	switch {
+	case t.Implements(providerType):
+		return reflect.Zero(t).Interface().(schemaProvider).openAPISchema()
+	case reflect.PointerTo(t).Implements(pagerType):
+		f, _ := t.FieldByName("items")
+		return g.schema(f.Type, input)
+	case t == timeType:
+		return obj{"type": "string", "format": "date-time"}
+	}
+	switch t.Kind() {
+	case reflect.Pointer:
+		s := g.schema(t.Elem(), input)
+		if input {
+			return s
+		}
+		return nullable(s)
+	case reflect.String:
+		return str()
+	case reflect.Bool:
+		return obj{"type": "boolean"}
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		return obj{"type": "integer"}
+	case reflect.Float32, reflect.Float64:
+		return obj{"type": "number"}
+	case reflect.Slice, reflect.Array:
+		return obj{"type": "array", "items": g.schema(t.Elem(), input)}
+	case reflect.Map:
+		if t.Key().Kind() != reflect.String {
+			return g.fail("%s: map keys must be strings", t)
+		}
+		return obj{"type": "object", "additionalProperties": g.schema(t.Elem(), input)}
+	case reflect.Struct:
+		if t.Name() == "" {
+			return g.object(t, input)
+		}
+		name := componentName(t, input)
+		if prev, ok := g.owners[name]; ok {
+			if prev != t {
+				return g.fail("component %s is both %s and %s", name, prev, t)
+			}
+			return ref(name)
+		}
+		g.owners[name] = t
+		g.components[name] = obj{} // a placeholder for recursive types
+		g.components[name] = g.object(t, input)
+		return ref(name)
+	}
+	return g.fail("%s: no JSON Schema for kind %s", t, t.Kind())
+}
+
+// object is a struct's schema: its members in order, closed to others
+// (requests reject unknown members).
+func (g *reflector) object(t reflect.Type, input bool) obj {
+	var only string
+	if t.Implements(variantType) {
+		only = reflect.Zero(t).Interface().(variant).variant()
+	}
+	props := obj{}
+	var names []string
+	for i := range t.NumField() {
+		f := t.Field(i)
+		if !f.IsExported() || f.Anonymous {
+			continue
+		}
+		name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+		if name == "-" || f.Tag.Get("openapi") == "-" {
+			continue
+		}
+		if o := f.Tag.Get("only"); o != "" && o != only {
+			continue
+		}
+		if name == "" {
+			name = f.Name
+		}
+		props[name] = g.member(f, input)
+		names = append(names, name)
+	}
+	s := obj{"type": "object", "properties": props, "additionalProperties": false}
+	req := []string{}
+	if !input {
+		req = append(req, names...)
+	} else if t.Implements(requiredType) {
+		req = reflect.Zero(t).Interface().(required).requiredFields()
+		for _, n := range req {
+			if _, ok := props[n]; !ok {
+				return g.fail("%s requires %s, which it does not have", t, n)
+			}
+		}
+	}
+	s["required"] = req
 	return s
-})
-
-// baseResponseSchemas maps a route name to its success status and body schema.
-func baseResponseSchemas() map[string]respSchema {
-	return map[string]respSchema{
-		"health":  {200, dataEnvelope(strict(obj{"Status": str()}))},
-		"openapi": {200, obj{"type": "object", "required": []string{"openapi", "paths"}}},
-
-		"accounts.list":   {200, dataEnvelope(arrayOf(ref("Account")))},
-		"accounts.get":    {200, dataEnvelope(ref("Account"))},
-		"accounts.add":    {201, dataEnvelope(ref("Account"))},
-		"accounts.update": {200, dataEnvelope(ref("Account"))},
-		"accounts.delete": {200, dataEnvelope(boolean())},
-
-		"users.list":   {200, dataEnvelope(arrayOf(ref("User")))},
-		"users.get":    {200, dataEnvelope(ref("User"))},
-		"users.add":    {201, dataEnvelope(boolean())},
-		"users.update": {200, dataEnvelope(boolean())},
-		"users.teams":  {200, namedEnvelope("Teams", arrayOf(ref("Team")), true)},
-
-		"teams.list":     {200, namedEnvelope("Teams", arrayOf(ref("Team")), true)},
-		"teams.get":      {200, namedEnvelope("Team", ref("Team"), false)},
-		"teams.add":      {201, namedEnvelope("Success", boolean(), false)},
-		"teams.update":   {200, namedEnvelope("Success", boolean(), false)},
-		"teams.delete":   {200, namedEnvelope("Success", boolean(), false)},
-		"teams.users":    {200, namedEnvelope("Users", arrayOf(ref("TeamMember")), true)},
-		"teams.addUsers": {200, namedEnvelope("Success", boolean(), false)},
-
-		"regions.list": {200, dataEnvelope(arrayOf(ref("Region")))},
-
-		"keys.list":   {200, dataEnvelope(arrayOf(ref("Key")))},
-		"keys.add":    {201, dataEnvelope(ref("NewKey"))},
-		"keys.revoke": {200, dataEnvelope(boolean())},
-
-		"asg.execute":    {202, namedEnvelope("RunRequestId", str(), false)},
-		"ami.execute":    {202, namedEnvelope("RunRequestId", str(), false)},
-		"runs.check":     {200, dataEnvelope(str())},
-		"runs.stop":      {200, dataEnvelope(boolean())},
-		"runs.list":      {200, dataEnvelope(arrayOf(ref("Run")))},
-		"runs.get":       {200, dataEnvelope(ref("Run"))},
-		"runs.delete":    {200, dataEnvelope(boolean())},
-		"runs.summary":   {200, namedEnvelope("RunSummary", ref("RunSummary"), false)},
-		"runs.instances": {200, dataEnvelope(arrayOf(ref("Instance")))},
-		"runs.logs":      {200, namedEnvelope("Logs", arrayOf(ref("LogLine")), true)},
-		"runs.rightsize": {200, namedEnvelope("Recommendation", ref("Recommendation"), false)},
-	}
 }
 
-// baseRequestSchemas maps a route name to its JSON body schema.
-func baseRequestSchemas() map[string]obj {
-	return map[string]obj{
-		"accounts.add":    object(obj{"Name": str(), "BaseRegion": str(), "RoleArn": str(), "Teams": arrayOf(str())}, "Name", "BaseRegion", "RoleArn"),
-		"accounts.update": object(obj{"Name": str(), "BaseRegion": str(), "RoleArn": str(), "Teams": arrayOf(str())}),
-		"users.add":       object(obj{"UserName": str(), "FullName": str(), "Role": obj{"enum": []string{"Administrator", "User"}}}, "UserName", "FullName", "Role"),
-		"users.update":    object(obj{"UserName": str(), "FullName": str(), "Role": obj{"enum": []string{"Administrator", "User"}}, "Id": integer()}),
-		"teams.add":       object(obj{"Name": str(), "Description": strOrNull()}, "Name"),
-		"teams.update":    object(obj{"Name": str(), "Description": strOrNull(), "Id": str()}),
-		"teams.addUsers":  object(obj{"UserName": str(), "UserNames": arrayOf(str())}),
-		"keys.add":        object(obj{"UserId": integer()}),
+// member is a struct field's schema with its tags applied.
+func (g *reflector) member(f reflect.StructField, input bool) obj {
+	t := f.Type
+	ptr := t.Kind() == reflect.Pointer
+	if ptr {
+		t = t.Elem()
 	}
+	s := g.schema(t, input)
+	if e := f.Tag.Get("enum"); e != "" {
+		if s["type"] != "string" {
+			return g.fail("%s: enum on a non-string", f.Name)
+		}
+		var vals []any
+		for _, v := range strings.Split(e, ",") {
+			vals = append(vals, v)
+		}
+		s["enum"] = vals
+	}
+	if p := f.Tag.Get("pattern"); p != "" {
+		s["pattern"] = p
+	}
+	if ptr && (!input || f.Tag.Get("nullable") == "true") {
+		s = nullable(s)
+	}
+	return s
 }
 
-func baseComponentSchemas() obj {
-	return obj{
-		"Error": strict(obj{"RequestId": str(), "Data": obj{"type": "null"},
-			"Errors": obj{"type": "object", "minProperties": 1, "additionalProperties": str()}, "ContinuationToken": obj{"type": "null"}}),
-		"Account": strict(obj{"ActiveProcessorCount": num(), "Platform": str(), "PlatformName": str(), "BaseRegion": str(),
-			"MaxRIPercentageToUse": num(), "RoleArn": str(), "Teams": arrayOf(str()), "Id": obj{"type": "string", "pattern": "^A-[0-9A-F]{8}$"},
-			"Name": str(), "ExternalId": str()}),
-		"User":       strict(obj{"UserName": str(), "FullName": str(), "Role": str(), "Id": integer()}),
-		"Team":       strict(obj{"Id": obj{"type": "string", "pattern": "^Z-[0-9A-F]{8}$"}, "IsDefault": boolean(), "Description": strOrNull(), "Name": str()}),
-		"TeamMember": strict(obj{"UserName": str(), "Email": str(), "DisplayName": str()}),
-		"Region":     strict(obj{"Id": str(), "Name": str()}),
-		"Key":        strict(obj{"AccessKey": str(), "UserId": integer(), "Status": str(), "CreatedAt": str(), "RevokedAt": strOrNull()}),
-		"NewKey":     strict(obj{"AccessKey": str(), "SecretKey": str(), "UserId": integer(), "Status": str(), "CreatedAt": str()}),
-		"Run": strict(obj{"Id": str(), "RunRequestId": str(), "JobId": str(), "JobName": str(), "AppName": str(), "AccountId": str(),
-			"Region": str(), "Status": str(), "RunDate": strOrNull(), "EndDate": strOrNull(), "InstanceType": str(),
-			"Desired": integer(), "MinOnDemand": integer(), "FailureReason": strOrNull()}),
-		"RunSummary": strict(obj{"AppName": str(), "JobName": str(), "JobId": str(), "Status": str(), "RunDate": strOrNull(),
-			"EndDate": strOrNull(), "ActualCost": num(), "ActualSavings": num(), "EstimatedCost": num(), "EstimatedSavings": num(),
-			"SavingsPercentage": num(), "SpotHours": num(), "OnDemandHours": num(), "IsPrivateApp": boolean()}),
-		"Instance": strict(obj{"ELBHealthCheck": arrayOf(strict(obj{"Name": str(), "HealthCheckStatus": str(), "HealthCheckDescription": str()})),
-			"IsHealthy": boolean(), "ELBHealthCheckDetailsAsString": strOrNull(), "InstanceId": str(), "InstanceType": str(),
-			"SubnetId": str(), "AvailabilityZone": str(), "LifeCycle": obj{"enum": []any{"spot", nil}}, "Status": str(),
-			"LaunchTime": strOrNull(), "PrivateIpAddress": str(), "Name": strOrNull(), "StopTime": strOrNull(), "Distribution": str()}),
-		"LogLine": strict(obj{"Message": str(), "Time": strOrNull(), "Severity": obj{"enum": []string{"Info", "Warning", "Error"}}}),
-		"Recommendation": strict(obj{"Recommendations": strOrNull(), "CurrentInstances": strOrNull(), "AverageCPUUtilization": num(),
-			"Message": str(), "Available": boolean()}),
+// nullable lets s be null too.
+func nullable(s obj) obj {
+	typ, ok := s["type"].(string)
+	if !ok {
+		return obj{"anyOf": []any{s, obj{"type": "null"}}}
 	}
+	out := obj{}
+	for k, v := range s {
+		out[k] = v
+	}
+	out["type"] = []string{typ, "null"}
+	if e, ok := s["enum"].([]any); ok {
+		out["enum"] = append(append([]any{}, e...), nil)
+	}
+	return out
 }
 
-// BuildOpenAPI returns the OpenAPI 3.1 document for routes.
+// operation is one route's description.
+func (g *reflector) operation(r routes.Route, p string, e endpoint) obj {
+	rt := e.resp
+	isList := rt.Implements(pagerType)
+	if rt.Kind() == reflect.Pointer { // a payload, never null
+		rt = rt.Elem()
+	}
+	resp := envelopeSchema(e.shape, g.schema(rt, false), isList)
+	if e.shape.raw {
+		resp = g.schema(rt, false)
+	}
+	responses := obj{
+		fmt.Sprint(e.status): obj{"description": http.StatusText(e.status),
+			"content": obj{"application/json": obj{"schema": resp}}},
+		"default": errorResponse("Server error (5xx)"),
+	}
+	errors := []int{http.StatusBadRequest, http.StatusNotFound}
+	if !r.Public {
+		errors = append(errors, http.StatusUnauthorized, http.StatusForbidden)
+	}
+	if r.Method != http.MethodGet {
+		errors = append(errors, http.StatusConflict)
+	}
+	op := obj{
+		"operationId": operationID(r.Name + suffix(p, r.Path)),
+		"summary":     r.Summary,
+		"tags":        []string{r.Function},
+		"responses":   responses,
+	}
+	var params []any
+	for _, seg := range strings.Split(p, "/") {
+		if strings.HasPrefix(seg, "{") {
+			params = append(params, obj{"name": strings.Trim(seg, "{}"), "in": "path", "required": true, "schema": str()})
+		}
+	}
+	if isList {
+		params = append(params,
+			obj{"name": "ContinuationToken", "in": "query", "description": "The previous page's ContinuationToken.", "schema": str()},
+			obj{"name": "PageSize", "in": "query", "description": "Items per page.", "schema": obj{"type": "integer", "minimum": 1, "maximum": 100}})
+	}
+	for _, q := range r.Query {
+		params = append(params, obj{"name": q, "in": "query", "schema": str()})
+	}
+	if params != nil {
+		op["parameters"] = params
+	}
+	if r.Public {
+		op["security"] = []any{}
+	}
+	if e.req != noBodyType {
+		op["requestBody"] = obj{"required": !e.req.Implements(optionalBodyType),
+			"content": obj{"application/json": obj{"schema": g.schema(e.req, true)}}}
+		errors = append(errors, http.StatusRequestEntityTooLarge, http.StatusUnsupportedMediaType)
+	}
+	for _, st := range errors {
+		responses[fmt.Sprint(st)] = obj{"$ref": "#/components/responses/" + errorResponseName(st)}
+	}
+	return op
+}
+
+func errorResponse(desc string) obj {
+	return obj{"description": desc, "content": obj{"application/json": obj{"schema": ref("Error")}}}
+}
+
+// errorResponseName names the shared response of an error status
+// (Not Found → NotFound).
+func errorResponseName(status int) string {
+	return strings.ReplaceAll(http.StatusText(status), " ", "")
+}
+
+// errorResponses are the shared error responses the operations refer to.
+func errorResponses() obj {
+	out := obj{}
+	for _, st := range []int{http.StatusBadRequest, http.StatusUnauthorized, http.StatusForbidden, http.StatusNotFound,
+		http.StatusConflict, http.StatusRequestEntityTooLarge, http.StatusUnsupportedMediaType} {
+		out[errorResponseName(st)] = errorResponse(http.StatusText(st))
+	}
+	return out
+}
+
+// operationID turns a route name and path suffix into an identifier
+// (accounts.list → accountsList) that code generators keep as it is.
+func operationID(s string) string {
+	var b strings.Builder
+	up := false
+	for _, c := range s {
+		switch {
+		case c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9':
+			if up {
+				c = unicode.ToUpper(c)
+			}
+			b.WriteRune(c)
+			up = false
+		default:
+			up = true
+		}
+	}
+	return b.String()
+}
+
+// BuildOpenAPI returns the OpenAPI 3.1 document of table's routes.
 func BuildOpenAPI(table []routes.Route) ([]byte, error) {
-	set := schemas()
+	return buildOpenAPI(table, (&Server{}).endpoints()) // bindings only: no handler runs
+}
+
+func buildOpenAPI(table []routes.Route, eps []endpoint) ([]byte, error) {
+	byName := map[string]endpoint{}
+	for _, e := range eps {
+		byName[e.name] = e
+	}
+	g := newReflector()
 	paths := obj{}
+	var tags []any
+	seenTag := map[string]bool{}
 	for _, r := range table {
-		resp, ok := set.responses[r.Name]
+		e, ok := byName[r.Name]
 		if !ok {
-			return nil, fmt.Errorf("openapi: route %s (%s %s) has no response schema", r.Name, r.Method, r.Path)
+			return nil, fmt.Errorf("openapi: route %s (%s %s) has no binding", r.Name, r.Method, r.Path)
+		}
+		if r.Summary == "" {
+			return nil, fmt.Errorf("openapi: route %s has no summary", r.Name)
+		}
+		if !seenTag[r.Function] {
+			seenTag[r.Function] = true
+			tags = append(tags, obj{"name": r.Function, "description": "Routes served by the " + r.Function + " function."})
 		}
 		for _, p := range r.Paths() {
 			item, _ := paths[p].(obj)
@@ -182,41 +383,24 @@ func BuildOpenAPI(table []routes.Route) ([]byte, error) {
 				item = obj{}
 				paths[p] = item
 			}
-			op := obj{
-				"operationId": r.Name + suffix(p, r.Path),
-				"tags":        []string{r.Function},
-				"responses": obj{
-					fmt.Sprint(resp.Status): obj{"description": http.StatusText(resp.Status),
-						"content": obj{"application/json": obj{"schema": resp.Schema}}},
-					"default": obj{"description": "Error (4xx, 5xx)",
-						"content": obj{"application/json": obj{"schema": ref("Error")}}},
-				},
-			}
-			var params []any
-			for _, seg := range strings.Split(p, "/") {
-				if strings.HasPrefix(seg, "{") {
-					params = append(params, obj{"name": strings.Trim(seg, "{}"), "in": "path", "required": true, "schema": str()})
-				}
-			}
-			if params != nil {
-				op["parameters"] = params
-			}
-			if r.Public {
-				op["security"] = []any{}
-			}
-			if req, ok := set.requests[r.Name]; ok {
-				op["requestBody"] = obj{"required": r.Method != "DELETE", "content": obj{"application/json": obj{"schema": req}}}
-			}
-			item[strings.ToLower(r.Method)] = op
+			item[strings.ToLower(r.Method)] = g.operation(r, p, e)
 		}
+	}
+	if g.err != nil {
+		return nil, g.err
 	}
 	doc := obj{
 		"openapi": "3.1.0",
 		"info": obj{"title": "batchplane", "version": "1.0.0",
-			"description": "cmpute.io and Batchly API (seeds 000, 001) served by batchplane; see docs/api.md for the choices where the seeds are silent."},
-		"paths": paths,
+			"description": "cmpute.io and Batchly API (seeds 000, 001) served by batchplane; see docs/api.md for the choices where the seeds are silent.",
+			"contact":     obj{"name": "batchplane", "url": "https://github.com/batchplane/batchplane"},
+			"license":     obj{"name": "Proprietary", "identifier": "LicenseRef-Proprietary"}},
+		"servers": []any{obj{"url": "/", "description": "This deployment"}},
+		"tags":    tags,
+		"paths":   paths,
 		"components": obj{
-			"schemas": set.components,
+			"schemas":   g.components,
+			"responses": errorResponses(),
 			"securitySchemes": obj{
 				"ApiKey": obj{"type": "apiKey", "in": "header", "name": "Authorization", "description": "ApiKey AccessKey:SecretKey"},
 				"SigV4":  obj{"type": "apiKey", "in": "header", "name": "Authorization", "description": "AWS Signature Version 4, service execute-api"},
@@ -232,25 +416,4 @@ func suffix(p, canonical string) string {
 		return ""
 	}
 	return "." + strings.NewReplacer("/", "_", "{", "", "}", "").Replace(strings.Trim(p, "/"))
-}
-
-// ResponseSchema returns the success status and schema of a route (for tests).
-func ResponseSchema(route string) (int, bool) {
-	s, ok := schemas().responses[route]
-	return s.Status, ok
-}
-
-// RouteOf returns the name of the route that serves r, if any.
-func (s *Server) RouteOf(r *http.Request) (string, bool) {
-	c, _, _ := s.router.match(r.Method, r.URL.EscapedPath())
-	if c == nil {
-		return "", false
-	}
-	return c.Name, true
-}
-
-// OpenAPIDocument returns the served OpenAPI document.
-func (s *Server) OpenAPIDocument() []byte {
-	doc, _ := openAPIDocument()
-	return doc
 }

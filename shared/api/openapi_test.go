@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"net/url"
 	"strings"
@@ -71,15 +72,11 @@ func validateResponse(t *testing.T, req *http.Request, r resp) {
 	if !ok || strings.HasPrefix(req.URL.Path, "/local/") {
 		return
 	}
+	validateRequest(t, srv, req, name, r)
 	var loc string
 	status, _ := api.ResponseSchema(name)
 	if r.Status == status {
-		var route routes.Route
-		for _, rt := range routes.All {
-			if rt.Name == name {
-				route = rt
-			}
-		}
+		route, _ := api.Route(name)
 		loc = pointer("paths", route.Path, strings.ToLower(route.Method), "responses", fmt.Sprint(status), "content", "application/json", "schema")
 	} else {
 		if r.Status < 400 {
@@ -97,6 +94,64 @@ func validateResponse(t *testing.T, req *http.Request, r resp) {
 		t.Errorf("%s %s (%d) does not match the OpenAPI document: %v\n%s", req.Method, req.URL.Path, r.Status, err, r.Raw)
 	}
 }
+
+// validateRequest checks the body a test sent against the route's
+// requestBody schema in the served document: a request the server accepted
+// (2xx) must match it, and one that does not match must not be accepted.
+// Tests send invalid bodies on purpose; those must get a 4xx.
+func validateRequest(t *testing.T, srv *api.Server, req *http.Request, name string, r resp) {
+	t.Helper()
+	route, _ := api.Route(name)
+	var op struct {
+		RequestBody *struct {
+			Required bool `json:"required"`
+		} `json:"requestBody"`
+	}
+	docOnce.Do(func() { docErr2 = json.Unmarshal(srv.OpenAPIDocument(), &docPaths) })
+	if docErr2 != nil {
+		t.Fatalf("openapi document: %v", docErr2)
+	}
+	if err := json.Unmarshal(docPaths.Paths[route.Path][strings.ToLower(route.Method)], &op); err != nil {
+		t.Fatalf("operation %s: %v", name, err)
+	}
+	var b []byte
+	if req.GetBody != nil {
+		rc, err := req.GetBody()
+		if err == nil {
+			b, _ = io.ReadAll(rc)
+			rc.Close()
+		}
+	}
+	accepted := r.Status < 300
+	if op.RequestBody == nil {
+		return // the route reads no body
+	}
+	if len(b) == 0 {
+		if op.RequestBody.Required && accepted {
+			t.Errorf("%s %s: accepted without the required body", req.Method, req.URL.Path)
+		}
+		return
+	}
+	v, err := jsonschema.UnmarshalJSON(bytes.NewReader(b))
+	if err != nil {
+		if accepted {
+			t.Errorf("%s %s: accepted a body that is not JSON: %s", req.Method, req.URL.Path, b)
+		}
+		return
+	}
+	loc := pointer("paths", route.Path, strings.ToLower(route.Method), "requestBody", "content", "application/json", "schema")
+	if err := compiled(t, srv.OpenAPIDocument(), loc).Validate(v); err != nil && accepted {
+		t.Errorf("%s %s (%d) accepted a body the OpenAPI document rejects: %v\n%s", req.Method, req.URL.Path, r.Status, err, b)
+	}
+}
+
+var (
+	docOnce  sync.Once
+	docPaths struct {
+		Paths map[string]map[string]json.RawMessage `json:"paths"`
+	}
+	docErr2 error
+)
 
 var servers sync.Map // host → *api.Server
 

@@ -7,113 +7,105 @@ import (
 	"github.com/batchplane/batchplane/shared/projects"
 )
 
-func init() {
-	register(func(s *Server) map[string]http.HandlerFunc {
-		return map[string]http.HandlerFunc{
-			"projects.list":   s.handleProjectsList,
-			"projects.get":    s.handleProjectGet,
-			"projects.add":    s.handleProjectAdd,
-			"projects.update": s.handleProjectUpdate,
-			"projects.delete": s.handleProjectDelete,
-		}
-	})
+// projectsRoutes binds the routes of the projects function.
+func (s *Server) projectsRoutes() []endpoint {
+	return []endpoint{
+		op("projects.list", http.StatusOK, data, s.handleProjectsList),
+		op("projects.get", http.StatusOK, data, s.handleProjectGet),
+		op("projects.add", http.StatusCreated, data, s.handleProjectAdd),
+		op("projects.update", http.StatusOK, data, s.handleProjectUpdate),
+		op("projects.delete", http.StatusOK, data, s.handleProjectDelete),
+	}
 }
 
 // projectJSON is a Batchly project (the seed shows no shape: PascalCase
 // like the rest of /api).
 type projectJSON struct {
-	Id        string //nolint:revive // /api style
-	Name      string
-	AccountId string //nolint:revive // /api style
-	Region    string
-	VpcId     *string //nolint:revive // /api style
-	CreatedAt time.Time
+	ID        string    `json:"Id" pattern:"^P-[0-9A-F]{8}$"`
+	Name      string    `json:"Name"`
+	AccountID string    `json:"AccountId"`
+	Region    string    `json:"Region"`
+	VpcID     *string   `json:"VpcId"`
+	CreatedAt time.Time `json:"CreatedAt"`
 }
 
+// projectInput is the body of update.
 type projectInput struct {
-	Name      *string
-	AccountId *string //nolint:revive // /api style
-	Region    *string
-	VpcId     *string //nolint:revive // /api style
+	Name      *string `json:"Name"`
+	AccountID *string `json:"AccountId"`
+	Region    *string `json:"Region"`
+	VpcID     *string `json:"VpcId"`
 }
+
+// projectAddInput is the body of add.
+type projectAddInput projectInput
+
+func (projectAddInput) requiredFields() []string { return []string{"Name", "AccountId"} }
 
 func (in projectInput) domain() projects.Input {
-	return projects.Input{Name: in.Name, AccountID: in.AccountId, Region: in.Region, VpcID: in.VpcId}
+	return projects.Input{Name: in.Name, AccountID: in.AccountID, Region: in.Region, VpcID: in.VpcID}
 }
 
 func projectOut(p projects.Project) projectJSON {
-	out := projectJSON{Id: p.ID, Name: p.Name, AccountId: p.AccountID, Region: p.Region, CreatedAt: p.CreatedAt}
+	out := projectJSON{ID: p.ID, Name: p.Name, AccountID: p.AccountID, Region: p.Region, CreatedAt: p.CreatedAt}
 	if p.VpcID != "" {
-		out.VpcId = &p.VpcID
+		out.VpcID = &p.VpcID
 	}
 	return out
 }
 
 // handleProjectsList handles "GET /api/Projects".
-func (s *Server) handleProjectsList(w http.ResponseWriter, r *http.Request) {
+func (s *Server) handleProjectsList(r *http.Request, _ *noBody) (*list[[]projectJSON], error) {
 	pg, err := page(r)
 	if err != nil {
-		writeError(w, r, err)
-		return
+		return nil, err
 	}
-	list, next, err := s.deps.Projects.List(r.Context(), pg)
+	ps, next, err := s.deps.Projects.List(r.Context(), pg)
 	if err != nil {
-		writeError(w, r, err)
-		return
+		return nil, err
 	}
-	out := make([]projectJSON, len(list))
-	for i, p := range list {
-		out[i] = projectOut(p)
+	out := make([]projectJSON, len(ps))
+	for i, x := range ps {
+		out[i] = projectOut(x)
 	}
-	writeData(w, r, http.StatusOK, out, next)
+	return &list[[]projectJSON]{items: out, next: next}, nil
 }
 
 // handleProjectGet handles "GET /api/Projects/{id}".
-func (s *Server) handleProjectGet(w http.ResponseWriter, r *http.Request) {
+func (s *Server) handleProjectGet(r *http.Request, _ *noBody) (*projectJSON, error) {
 	p, err := s.deps.Projects.Get(r.Context(), Param(r, "id"))
 	if err != nil {
-		writeError(w, r, err)
-		return
+		return nil, err
 	}
-	writeData(w, r, http.StatusOK, projectOut(p), "")
+	out := projectOut(p)
+	return &out, nil
 }
 
 // handleProjectAdd handles "POST /api/Projects/Add".
-func (s *Server) handleProjectAdd(w http.ResponseWriter, r *http.Request) {
-	var in projectInput
-	if err := decode(r, &in); err != nil {
-		writeError(w, r, err)
-		return
-	}
-	p, err := s.deps.Projects.Create(r.Context(), in.domain())
+func (s *Server) handleProjectAdd(r *http.Request, in *projectAddInput) (*projectJSON, error) {
+	p, err := s.deps.Projects.Create(r.Context(), projectInput(*in).domain())
 	if err != nil {
-		writeError(w, r, err)
-		return
+		return nil, err
 	}
-	w.Header().Set("Location", "/api/Projects/"+p.ID)
-	writeData(w, r, http.StatusCreated, projectOut(p), "")
+	setLocation(r, "/api/Projects/"+p.ID)
+	out := projectOut(p)
+	return &out, nil
 }
 
 // handleProjectUpdate handles "PUT /api/Projects/{id}".
-func (s *Server) handleProjectUpdate(w http.ResponseWriter, r *http.Request) {
-	var in projectInput
-	if err := decode(r, &in); err != nil {
-		writeError(w, r, err)
-		return
-	}
+func (s *Server) handleProjectUpdate(r *http.Request, in *projectInput) (*projectJSON, error) {
 	p, err := s.deps.Projects.Update(r.Context(), Param(r, "id"), in.domain())
 	if err != nil {
-		writeError(w, r, err)
-		return
+		return nil, err
 	}
-	writeData(w, r, http.StatusOK, projectOut(p), "")
+	out := projectOut(p)
+	return &out, nil
 }
 
 // handleProjectDelete handles "DELETE /api/Projects/{id}".
-func (s *Server) handleProjectDelete(w http.ResponseWriter, r *http.Request) {
+func (s *Server) handleProjectDelete(r *http.Request, _ *noBody) (bool, error) {
 	if err := s.deps.Projects.Delete(r.Context(), Param(r, "id")); err != nil {
-		writeError(w, r, err)
-		return
+		return false, err
 	}
-	writeData(w, r, http.StatusOK, true, "")
+	return true, nil
 }

@@ -7,25 +7,31 @@ import (
 	"github.com/batchplane/batchplane/shared/regions"
 )
 
+// regionsRoutes binds the routes of the regions function.
+func (s *Server) regionsRoutes() []endpoint {
+	return []endpoint{
+		op("regions.list", http.StatusOK, data, s.handleRegions),
+	}
+}
+
 type regionJSON struct {
-	Id   string //nolint:revive // documented field name
-	Name string
+	ID   string `json:"Id"`
+	Name string `json:"Name"`
 }
 
 func fieldErr(f, msg string) error { return errs.Field(f, msg) }
 
 // handleRegions handles "GET /api/caches/regions?platform=" (and the
 // documented "/api/api/caches/regions").
-func (s *Server) handleRegions(w http.ResponseWriter, r *http.Request) {
+func (s *Server) handleRegions(r *http.Request, _ *noBody) (*[]regionJSON, error) {
 	platform := queryGet(r.URL.Query(), "platform")
-	list, ok := regions.List(platform)
+	rs, ok := regions.List(platform)
 	if !ok {
-		writeError(w, r, fieldErr("platform", "Unknown platform; use AmazonWebServices."))
-		return
+		return nil, fieldErr("platform", "Unknown platform; use AmazonWebServices.")
 	}
-	out := make([]regionJSON, len(list))
-	for i, rg := range list {
-		out[i] = regionJSON{Id: rg.ID, Name: rg.Name}
+	out := make([]regionJSON, len(rs))
+	for i, rg := range rs {
+		out[i] = regionJSON{ID: rg.ID, Name: rg.Name}
 	}
-	writeData(w, r, http.StatusOK, out, "")
+	return &out, nil
 }

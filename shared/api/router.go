@@ -5,7 +5,6 @@
 package api
 
 import (
-	"context"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -72,14 +71,6 @@ func newRouter(table []routes.Route, handlers map[string]http.HandlerFunc) (*Rou
 // Param returns a path parameter of the matched route, percent-decoded.
 func Param(r *http.Request, name string) string {
 	return stateOf(r.Context()).params[name]
-}
-
-// MatchedRoute returns the route the router chose for r.
-func MatchedRoute(ctx context.Context) (routes.Route, bool) {
-	if st := stateOf(ctx); st.route != nil {
-		return st.route.Route, true
-	}
-	return routes.Route{}, false
 }
 
 // match finds the route for method and path. It returns the route and its
@@ -149,7 +140,7 @@ func (rt *Router) lookup(r *http.Request) (*route, error) {
 		return nil, errs.E(errs.NotFound, "No route for %s %s.", r.Method, r.URL.Path)
 	}
 	if st := stateOf(r.Context()); st != &noState {
-		st.route, st.params = c, params
+		st.params = params
 	}
 	return c, nil
 }

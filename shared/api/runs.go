@@ -4,26 +4,22 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/batchplane/batchplane/shared/jobs"
 	"github.com/batchplane/batchplane/shared/runs"
 )
 
-func init() {
-	register(func(s *Server) map[string]http.HandlerFunc {
-		return map[string]http.HandlerFunc{
-			"asg.execute":    s.handleExecute(jobs.AppASG),
-			"ami.execute":    s.handleExecute(jobs.AppAMI),
-			"runs.check":     s.handleRunCheck,
-			"runs.stop":      s.handleRunStop,
-			"runs.list":      s.handleRunsList,
-			"runs.get":       s.handleRunGet,
-			"runs.delete":    s.handleRunDelete,
-			"runs.summary":   s.handleRunSummary,
-			"runs.instances": s.handleRunInstances,
-			"runs.logs":      s.handleRunLogs,
-			"runs.rightsize": s.handleRunRightSize,
-		}
-	})
+// runsRoutes binds the routes of the runs function.
+func (s *Server) runsRoutes() []endpoint {
+	return []endpoint{
+		op("runs.check", http.StatusOK, data, s.handleRunCheck),
+		op("runs.stop", http.StatusOK, data, s.handleRunStop),
+		op("runs.list", http.StatusOK, data, s.handleRunsList),
+		op("runs.get", http.StatusOK, data, s.handleRunGet),
+		op("runs.delete", http.StatusOK, data, s.handleRunDelete),
+		op("runs.summary", http.StatusOK, named("RunSummary"), s.handleRunSummary),
+		op("runs.instances", http.StatusOK, data, s.handleRunInstances),
+		op("runs.logs", http.StatusOK, named("Logs"), s.handleRunLogs),
+		op("runs.rightsize", http.StatusOK, named("Recommendation"), s.handleRunRightSize),
+	}
 }
 
 // Date formats as seed 001 prints them.
@@ -40,79 +36,42 @@ func fmtTime(t *time.Time, layout string) *string {
 	return &s
 }
 
-// handleExecute handles "POST /api/v2/apps/AutoScalingGroup/{id}/execute"
-// and "POST /api/v2/apps/Ami/{id}/execute": step 1 of executing a job.
-func (s *Server) handleExecute(app string) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
-		if err := decodeOptional(r); err != nil {
-			writeError(w, r, err)
-			return
-		}
-		id, err := s.deps.Runs.Execute(r.Context(), Param(r, "id"), app)
-		if err != nil {
-			writeError(w, r, err)
-			return
-		}
-		w.Header().Set("Location", "/api/runs/Check/"+id)
-		writeNamed(w, r, http.StatusAccepted, "RunRequestId", id, false, "")
-	}
-}
-
-// decodeOptional accepts an empty body or an empty JSON object.
-func decodeOptional(r *http.Request) error {
-	if len(body(r)) == 0 {
-		return nil
-	}
-	var none struct{}
-	return decode(r, &none)
-}
-
 // handleRunCheck handles "GET /api/runs/Check/{id}": step 2, the run id of
 // a RunRequestId.
-func (s *Server) handleRunCheck(w http.ResponseWriter, r *http.Request) {
-	id, err := s.deps.Runs.Check(r.Context(), Param(r, "id"))
-	if err != nil {
-		writeError(w, r, err)
-		return
-	}
-	writeData(w, r, http.StatusOK, id, "")
+func (s *Server) handleRunCheck(r *http.Request, _ *noBody) (string, error) {
+	return s.deps.Runs.Check(r.Context(), Param(r, "id"))
 }
 
 // handleRunStop handles "PUT /api/runs/{id}": stop a run.
-func (s *Server) handleRunStop(w http.ResponseWriter, r *http.Request) {
-	if err := decodeOptional(r); err != nil {
-		writeError(w, r, err)
-		return
-	}
+func (s *Server) handleRunStop(r *http.Request, _ *emptyBody) (bool, error) {
 	if err := s.deps.Runs.Stop(r.Context(), Param(r, "id")); err != nil {
-		writeError(w, r, err)
-		return
+		return false, err
 	}
-	writeData(w, r, http.StatusOK, true, "")
+	return true, nil
 }
 
 // runJSON is a run as Batchly's GET /api/Runs shows it (undocumented
 // there; the fields follow cmpute's run summary).
 type runJSON struct {
-	Id            string //nolint:revive // documented style
-	RunRequestId  string //nolint:revive // documented style
-	JobId         string //nolint:revive // documented style
-	JobName       string
-	AppName       string
-	AccountId     string //nolint:revive // documented style
-	Region        string
-	Status        string
-	RunDate       *string
-	EndDate       *string
-	InstanceType  string
-	Desired       int
-	MinOnDemand   int
-	FailureReason *string
+	ID            string  `json:"Id"`
+	RunRequestID  string  `json:"RunRequestId"`
+	JobID         string  `json:"JobId"`
+	JobName       string  `json:"JobName"`
+	AppName       string  `json:"AppName" enum:"Auto Scaling Group,AMI"`
+	AccountID     string  `json:"AccountId"`
+	Region        string  `json:"Region"`
+	Status        string  `json:"Status" enum:"Starting,Processing,Stopping,Completed,Failed"`
+	RunDate       *string `json:"RunDate"`
+	EndDate       *string `json:"EndDate"`
+	InstanceType  string  `json:"InstanceType"`
+	Desired       int     `json:"Desired"`
+	MinOnDemand   int     `json:"MinOnDemand"`
+	FailureReason *string `json:"FailureReason"`
 }
 
 func runOut(rn runs.Run) runJSON {
-	out := runJSON{Id: rn.ID, RunRequestId: rn.RequestID, JobId: rn.JobID, JobName: rn.JobName, AppName: rn.App,
-		AccountId: rn.AccountID, Region: rn.Region, Status: rn.Status, RunDate: fmtTime(&rn.RunDate, runDateLayout),
+	out := runJSON{ID: rn.ID, RunRequestID: rn.RequestID, JobID: rn.JobID, JobName: rn.JobName, AppName: rn.App,
+		AccountID: rn.AccountID, Region: rn.Region, Status: rn.Status, RunDate: fmtTime(&rn.RunDate, runDateLayout),
 		EndDate: fmtTime(rn.EndDate, runDateLayout), InstanceType: rn.InstanceType, Desired: rn.Desired, MinOnDemand: rn.MinOnDemand}
 	if rn.FailureReason != "" {
 		out.FailureReason = &rn.FailureReason
@@ -121,155 +80,160 @@ func runOut(rn runs.Run) runJSON {
 }
 
 // handleRunsList handles "GET /api/Runs", newest first.
-func (s *Server) handleRunsList(w http.ResponseWriter, r *http.Request) {
+func (s *Server) handleRunsList(r *http.Request, _ *noBody) (*list[[]runJSON], error) {
 	pg, err := page(r)
 	if err != nil {
-		writeError(w, r, err)
-		return
+		return nil, err
 	}
-	list, next, err := s.deps.Runs.List(r.Context(), pg)
+	rs, next, err := s.deps.Runs.List(r.Context(), pg)
 	if err != nil {
-		writeError(w, r, err)
-		return
+		return nil, err
 	}
-	out := make([]runJSON, len(list))
-	for i, rn := range list {
-		out[i] = runOut(rn)
+	out := make([]runJSON, len(rs))
+	for i, x := range rs {
+		out[i] = runOut(x)
 	}
-	writeData(w, r, http.StatusOK, out, next)
+	return &list[[]runJSON]{items: out, next: next}, nil
 }
 
 // handleRunGet handles "GET /api/Runs/{id}".
-func (s *Server) handleRunGet(w http.ResponseWriter, r *http.Request) {
+func (s *Server) handleRunGet(r *http.Request, _ *noBody) (*runJSON, error) {
 	rn, err := s.deps.Runs.Get(r.Context(), Param(r, "id"))
 	if err != nil {
-		writeError(w, r, err)
-		return
+		return nil, err
 	}
-	writeData(w, r, http.StatusOK, runOut(rn), "")
+	out := runOut(rn)
+	return &out, nil
 }
 
 // handleRunDelete handles "DELETE /api/Runs/{id}" (finished runs only).
-func (s *Server) handleRunDelete(w http.ResponseWriter, r *http.Request) {
+func (s *Server) handleRunDelete(r *http.Request, _ *noBody) (bool, error) {
 	if err := s.deps.Runs.Delete(r.Context(), Param(r, "id")); err != nil {
-		writeError(w, r, err)
-		return
+		return false, err
 	}
-	writeData(w, r, http.StatusOK, true, "")
+	return true, nil
 }
 
+// runSummaryJSON is a run's cost and savings.
 type runSummaryJSON struct {
-	AppName           string
-	JobName           string
-	JobId             string //nolint:revive // documented field name
-	Status            string
-	RunDate           *string
-	EndDate           *string
-	ActualCost        float64
-	ActualSavings     float64
-	EstimatedCost     float64
-	EstimatedSavings  float64
-	SavingsPercentage float64
-	SpotHours         float64
-	OnDemandHours     float64
-	IsPrivateApp      bool
+	AppName           string  `json:"AppName" enum:"Auto Scaling Group,AMI"`
+	JobName           string  `json:"JobName"`
+	JobID             string  `json:"JobId"`
+	Status            string  `json:"Status" enum:"Starting,Processing,Stopping,Completed,Failed"`
+	RunDate           *string `json:"RunDate"`
+	EndDate           *string `json:"EndDate"`
+	ActualCost        float64 `json:"ActualCost"`
+	ActualSavings     float64 `json:"ActualSavings"`
+	EstimatedCost     float64 `json:"EstimatedCost"`
+	EstimatedSavings  float64 `json:"EstimatedSavings"`
+	SavingsPercentage float64 `json:"SavingsPercentage"`
+	SpotHours         float64 `json:"SpotHours"`
+	OnDemandHours     float64 `json:"OnDemandHours"`
+	IsPrivateApp      bool    `json:"IsPrivateApp"`
 }
 
 // handleRunSummary handles "GET /api/v2/runs/{id}/summary".
-func (s *Server) handleRunSummary(w http.ResponseWriter, r *http.Request) {
+func (s *Server) handleRunSummary(r *http.Request, _ *noBody) (*runSummaryJSON, error) {
 	rn, c, err := s.deps.Runs.Summary(r.Context(), Param(r, "id"))
 	if err != nil {
-		writeError(w, r, err)
-		return
+		return nil, err
 	}
-	writeNamed(w, r, http.StatusOK, "RunSummary", runSummaryJSON{
-		AppName: rn.App, JobName: rn.JobName, JobId: rn.JobID, Status: rn.Status,
+	return &runSummaryJSON{
+		AppName: rn.App, JobName: rn.JobName, JobID: rn.JobID, Status: rn.Status,
 		RunDate: fmtTime(&rn.RunDate, runDateLayout), EndDate: fmtTime(rn.EndDate, runDateLayout),
 		ActualCost: c.ActualCost, ActualSavings: c.ActualSavings, EstimatedCost: c.EstimatedCost,
 		EstimatedSavings: c.EstimatedSavings, SavingsPercentage: c.SavingsPercentage,
 		SpotHours: c.SpotHours, OnDemandHours: c.OnDemandHours,
-	}, false, "")
+	}, nil
 }
 
 type elbHealthJSON struct {
-	Name                   string
-	HealthCheckStatus      string
-	HealthCheckDescription string
+	Name                   string `json:"Name"`
+	HealthCheckStatus      string `json:"HealthCheckStatus"`
+	HealthCheckDescription string `json:"HealthCheckDescription"`
 }
 
+// instanceJSON is a run's instance. LifeCycle is "spot" for spot instances
+// and null for on-demand, as EC2 reports it.
 type instanceJSON struct {
-	ELBHealthCheck                []elbHealthJSON
-	IsHealthy                     bool
-	ELBHealthCheckDetailsAsString *string
-	InstanceId                    string //nolint:revive // documented field name
-	InstanceType                  string
-	SubnetId                      string //nolint:revive // documented field name
-	AvailabilityZone              string
-	LifeCycle                     *string
-	Status                        string
-	LaunchTime                    *string
-	PrivateIpAddress              string //nolint:revive // documented field name
-	Name                          *string
-	StopTime                      *string
-	Distribution                  string
+	ELBHealthCheck                []elbHealthJSON `json:"ELBHealthCheck"`
+	IsHealthy                     bool            `json:"IsHealthy"`
+	ELBHealthCheckDetailsAsString *string         `json:"ELBHealthCheckDetailsAsString"`
+	InstanceID                    string          `json:"InstanceId"`
+	InstanceType                  string          `json:"InstanceType"`
+	SubnetID                      string          `json:"SubnetId"`
+	AvailabilityZone              string          `json:"AvailabilityZone"`
+	LifeCycle                     *string         `json:"LifeCycle" enum:"spot"`
+	Status                        string          `json:"Status"`
+	LaunchTime                    *string         `json:"LaunchTime"`
+	PrivateIPAddress              string          `json:"PrivateIpAddress"`
+	Name                          *string         `json:"Name"`
+	StopTime                      *string         `json:"StopTime"`
+	Distribution                  string          `json:"Distribution"`
 }
 
-// handleRunInstances handles "GET /api/runs/{id}/Instances". LifeCycle is
-// "spot" for spot instances and null for on-demand, as EC2 reports it.
-func (s *Server) handleRunInstances(w http.ResponseWriter, r *http.Request) {
-	list, err := s.deps.Runs.Instances(r.Context(), Param(r, "id"))
+// handleRunInstances handles "GET /api/runs/{id}/Instances".
+func (s *Server) handleRunInstances(r *http.Request, _ *noBody) (*[]instanceJSON, error) {
+	is, err := s.deps.Runs.Instances(r.Context(), Param(r, "id"))
 	if err != nil {
-		writeError(w, r, err)
-		return
+		return nil, err
 	}
-	out := make([]instanceJSON, len(list))
-	for i, in := range list {
+	out := make([]instanceJSON, len(is))
+	for i, in := range is {
 		var lc *string
 		if in.Spot {
 			spot := "spot"
 			lc = &spot
 		}
 		out[i] = instanceJSON{ELBHealthCheck: []elbHealthJSON{}, IsHealthy: in.Healthy && in.Alive(),
-			InstanceId: in.InstanceID, InstanceType: in.InstanceType, SubnetId: in.SubnetID,
+			InstanceID: in.InstanceID, InstanceType: in.InstanceType, SubnetID: in.SubnetID,
 			AvailabilityZone: in.AvailabilityZone, LifeCycle: lc, Status: in.State,
-			LaunchTime: fmtTime(&in.LaunchTime, longDateLayout), PrivateIpAddress: in.PrivateIP,
+			LaunchTime: fmtTime(&in.LaunchTime, longDateLayout), PrivateIPAddress: in.PrivateIP,
 			StopTime: fmtTime(in.StopTime, longDateLayout), Distribution: "None"}
 	}
-	writeData(w, r, http.StatusOK, out, "")
+	return &out, nil
 }
 
-type logJSON struct {
-	Message  string
-	Time     *string
-	Severity string
+// logLineJSON is one line of a run's timeline.
+type logLineJSON struct {
+	Message  string  `json:"Message"`
+	Time     *string `json:"Time"`
+	Severity string  `json:"Severity" enum:"Info,Warning,Error"`
 }
 
 // handleRunLogs handles "GET /api/v2/runs/{id}/logs": the run's timeline,
 // newest first.
-func (s *Server) handleRunLogs(w http.ResponseWriter, r *http.Request) {
+func (s *Server) handleRunLogs(r *http.Request, _ *noBody) (*list[[]logLineJSON], error) {
 	pg, err := page(r)
 	if err != nil {
-		writeError(w, r, err)
-		return
+		return nil, err
 	}
-	list, next, err := s.deps.Runs.Logs(r.Context(), Param(r, "id"), pg)
+	ls, next, err := s.deps.Runs.Logs(r.Context(), Param(r, "id"), pg)
 	if err != nil {
-		writeError(w, r, err)
-		return
+		return nil, err
 	}
-	out := make([]logJSON, len(list))
-	for i, l := range list {
-		out[i] = logJSON{Message: l.Message, Time: fmtTime(&l.Time, longDateLayout), Severity: l.Severity}
+	out := make([]logLineJSON, len(ls))
+	for i, x := range ls {
+		out[i] = logLineJSON{Message: x.Message, Time: fmtTime(&x.Time, longDateLayout), Severity: x.Severity}
 	}
-	writeNamed(w, r, http.StatusOK, "Logs", out, true, next)
+	return &list[[]logLineJSON]{items: out, next: next}, nil
+}
+
+// recommendationJSON is a run's right-size advice.
+type recommendationJSON struct {
+	Recommendations       *string `json:"Recommendations"`
+	CurrentInstances      *string `json:"CurrentInstances"`
+	AverageCPUUtilization float64 `json:"AverageCPUUtilization"`
+	Message               string  `json:"Message"`
+	Available             bool    `json:"Available"`
 }
 
 // handleRunRightSize handles "GET /api/v2/runs/{id}/RightSizeRecommendations".
-func (s *Server) handleRunRightSize(w http.ResponseWriter, r *http.Request) {
+func (s *Server) handleRunRightSize(r *http.Request, _ *noBody) (*recommendationJSON, error) {
 	rec, err := s.deps.Runs.RightSize(r.Context(), Param(r, "id"))
 	if err != nil {
-		writeError(w, r, err)
-		return
+		return nil, err
 	}
-	writeNamed(w, r, http.StatusOK, "Recommendation", rec, false, "")
+	out := recommendationJSON(rec)
+	return &out, nil
 }

@@ -14,7 +14,6 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/batchplane/batchplane/shared/accounts"
-	"github.com/batchplane/batchplane/shared/cloud"
 	"github.com/batchplane/batchplane/shared/errs"
 	"github.com/batchplane/batchplane/shared/idempotency"
 	"github.com/batchplane/batchplane/shared/identity"
@@ -39,22 +38,11 @@ type Deps struct {
 
 	Jobs     *jobs.Service
 	Projects *projects.Service
-	// Cloud reaches customers' AWS accounts (or the local cloud).
-	Cloud cloud.Cloud
-	Runs  *runs.Service
+	Runs     *runs.Service
 	// Idempotency keeps first responses of POSTs sent with Idempotency-Key.
 	Idempotency idempotency.Store
 	// LocalCloud injects faults (make run only).
 	LocalCloud LocalCloud
-}
-
-// registrations add handlers from the resource files (see register).
-var registrations []func(s *Server) map[string]http.HandlerFunc
-
-// register adds a resource file's handlers to every Server; call it from
-// the file's init so each resource lives in one file.
-func register(f func(s *Server) map[string]http.HandlerFunc) {
-	registrations = append(registrations, f)
 }
 
 // Server is the whole HTTP API: the router behind the middleware.
@@ -63,10 +51,22 @@ type Server struct {
 	router *Router
 }
 
-// openAPIDocument is the document of every deployed route, built on first
-// request (about 3 ms: not a cost every cold start should pay).
+// openAPI is the document of every deployed route, built on first request
+// (about 3 ms: not a cost every cold start should pay).
 // TestOpenAPIDescribesEveryRoute keeps it buildable.
-var openAPIDocument = sync.OnceValues(func() ([]byte, error) { return BuildOpenAPI(routes.Deployed()) })
+var openAPI struct {
+	once sync.Once
+	doc  []byte
+	err  error
+}
+
+// openAPIDocument returns the document. (A function over a plain variable,
+// not a sync.OnceValues initializer: the document describes the route that
+// serves it, which Go's initialization order would count as a cycle.)
+func openAPIDocument() ([]byte, error) {
+	openAPI.once.Do(func() { openAPI.doc, openAPI.err = BuildOpenAPI(routes.Deployed()) })
+	return openAPI.doc, openAPI.err
+}
 
 // New builds the server once (in main, not per request).
 func New(d Deps) (*Server, error) {
@@ -88,55 +88,53 @@ func New(d Deps) (*Server, error) {
 	return s, nil
 }
 
-// handlers binds every route name to its handler.
-func (s *Server) handlers() map[string]http.HandlerFunc {
-	h := map[string]http.HandlerFunc{
-		"health":  s.handleHealth,
-		"openapi": s.handleOpenAPI,
-
-		"accounts.list":   s.handleAccountsList,
-		"accounts.get":    s.handleAccountGet,
-		"accounts.add":    s.handleAccountAdd,
-		"accounts.update": s.handleAccountUpdate,
-		"accounts.delete": s.handleAccountDelete,
-
-		"users.list":   s.handleUsersList,
-		"users.get":    s.handleUserGet,
-		"users.add":    s.handleUserAdd,
-		"users.update": s.handleUserUpdate,
-		"users.teams":  s.handleUserTeams,
-
-		"teams.list":     s.handleTeamsList,
-		"teams.get":      s.handleTeamGet,
-		"teams.add":      s.handleTeamAdd,
-		"teams.update":   s.handleTeamUpdate,
-		"teams.delete":   s.handleTeamDelete,
-		"teams.users":    s.handleTeamUsers,
-		"teams.addUsers": s.handleTeamAddUsers,
-
-		"regions.list": s.handleRegions,
-
-		"keys.list":   s.handleKeysList,
-		"keys.add":    s.handleKeyAdd,
-		"keys.revoke": s.handleKeyRevoke,
+// functions binds each Lambda function (routes.Fn*) to its routes: one
+// file of shared/api per function, named after it, declares them.
+func (s *Server) functions() map[string][]endpoint {
+	return map[string][]endpoint{
+		routes.FnMeta:     s.metaRoutes(),
+		routes.FnAccounts: s.accountsRoutes(),
+		routes.FnUsers:    s.usersRoutes(),
+		routes.FnTeams:    s.teamsRoutes(),
+		routes.FnRegions:  s.regionsRoutes(),
+		routes.FnKeys:     s.keysRoutes(),
+		routes.FnProjects: s.projectsRoutes(),
+		routes.FnJobs:     s.jobsRoutes(),
+		routes.FnApps:     s.appsRoutes(),
+		routes.FnRuns:     s.runsRoutes(),
+		routes.FnLocal:    s.localRoutes(),
 	}
-	for _, reg := range registrations {
-		for name, f := range reg(s) {
-			h[name] = f
-		}
+}
+
+// endpoints returns the bindings of every route.
+func (s *Server) endpoints() []endpoint {
+	var out []endpoint
+	for _, es := range s.functions() {
+		out = append(out, es...)
+	}
+	return out
+}
+
+// handlers maps every route name to its handler.
+func (s *Server) handlers() map[string]http.HandlerFunc {
+	h := map[string]http.HandlerFunc{}
+	for _, e := range s.endpoints() {
+		h[e.name] = e.handler()
 	}
 	return h
 }
 
 // reqState is what the middleware learns of a request: its id, the matched
-// route and parameters, and the capped body. It sits in the request's
+// route's parameters and the capped body; and what a handler leaves for
+// its binding (the Location). It sits in the request's
 // context once, filled in as the middleware goes, rather than one context
 // layer (and one copy of the request) per fact.
 type reqState struct {
 	id     string
-	route  *route
 	params map[string]string
 	body   []byte
+	// location is the created resource's URL (see setLocation).
+	location string
 }
 
 type stateKey struct{}

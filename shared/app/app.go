@@ -103,7 +103,6 @@ func Build(ctx context.Context, c Config) (*Service, error) {
 		Jobs:        js,
 		Projects:    projects.NewService(st, st),
 		LocalCloud:  c.LocalCloud,
-		Cloud:       c.Cloud,
 	})
 	if err != nil {
 		return nil, err

@@ -1,5 +1,6 @@
 // Package routes is the single source of truth for batchplane's HTTP surface:
-// the router in shared/api binds a handler to each route, the CDK stack in
+// the router in shared/api binds a typed handler to each route (and the
+// OpenAPI document describes it from the handler's types), the CDK stack in
 // infra/ creates one API Gateway route per path casing, and template.yaml is
 // compared against this table by the drift test. It imports nothing so that
 // the infra module can read it without pulling in the service.
@@ -24,6 +25,11 @@ type Route struct {
 	// LocalOnly routes exist only under `make run` (fault injection into the
 	// local cloud); they are absent from the CDK stack and template.yaml.
 	LocalOnly bool
+	// Summary is the route's one-line description in the OpenAPI document.
+	Summary string
+	// Query names the query parameters the route reads besides paging
+	// (ContinuationToken and PageSize, which every listing reads).
+	Query []string
 }
 
 // Paths returns the route's path followed by its aliases.
@@ -63,82 +69,82 @@ const (
 // All is every route batchplane serves in AWS and locally.
 var All = []Route{
 	// meta: health and the API description.
-	{Name: "health", Method: "GET", Path: "/health", Function: FnMeta, Public: true},
-	{Name: "openapi", Method: "GET", Path: "/api/openapi.json", Function: FnMeta},
+	{Name: "health", Method: "GET", Path: "/health", Function: FnMeta, Public: true, Summary: "Check that the API is up"},
+	{Name: "openapi", Method: "GET", Path: "/api/openapi.json", Function: FnMeta, Summary: "This API's OpenAPI document"},
 
 	// Accounts: cmpute.io (seed 001) and Batchly (seed 000).
-	{Name: "accounts.list", Method: "GET", Path: "/api/accounts", Aliases: []string{"/api/Accounts"}, Function: FnAccounts},
-	{Name: "accounts.get", Method: "GET", Path: "/api/accounts/{id}", Aliases: []string{"/api/Accounts/{id}"}, Function: FnAccounts},
-	{Name: "accounts.add", Method: "POST", Path: "/api/accounts/CloudFrontAWS", Aliases: []string{"/api/Accounts/AWS"}, Function: FnAccounts},
-	{Name: "accounts.update", Method: "PUT", Path: "/api/accounts/{id}", Aliases: []string{"/api/Accounts/{id}"}, Function: FnAccounts},
-	{Name: "accounts.delete", Method: "DELETE", Path: "/api/accounts/{id}", Aliases: []string{"/api/Accounts/{id}"}, Function: FnAccounts},
+	{Name: "accounts.list", Method: "GET", Path: "/api/accounts", Aliases: []string{"/api/Accounts"}, Function: FnAccounts, Summary: "List accounts"},
+	{Name: "accounts.get", Method: "GET", Path: "/api/accounts/{id}", Aliases: []string{"/api/Accounts/{id}"}, Function: FnAccounts, Summary: "Get an account"},
+	{Name: "accounts.add", Method: "POST", Path: "/api/accounts/CloudFrontAWS", Aliases: []string{"/api/Accounts/AWS"}, Function: FnAccounts, Summary: "Register an AWS account"},
+	{Name: "accounts.update", Method: "PUT", Path: "/api/accounts/{id}", Aliases: []string{"/api/Accounts/{id}"}, Function: FnAccounts, Summary: "Update an account"},
+	{Name: "accounts.delete", Method: "DELETE", Path: "/api/accounts/{id}", Aliases: []string{"/api/Accounts/{id}"}, Function: FnAccounts, Summary: "Delete an account"},
 
 	// Users (seed 001).
-	{Name: "users.list", Method: "GET", Path: "/api/users", Function: FnUsers},
-	{Name: "users.get", Method: "GET", Path: "/api/users/{id}", Function: FnUsers},
-	{Name: "users.add", Method: "POST", Path: "/api/users", Function: FnUsers},
-	{Name: "users.update", Method: "PUT", Path: "/api/users/{id}", Function: FnUsers},
-	{Name: "users.teams", Method: "GET", Path: "/api/v2/Users/Teams", Function: FnUsers},
+	{Name: "users.list", Method: "GET", Path: "/api/users", Function: FnUsers, Summary: "List users"},
+	{Name: "users.get", Method: "GET", Path: "/api/users/{id}", Function: FnUsers, Summary: "Get a user"},
+	{Name: "users.add", Method: "POST", Path: "/api/users", Function: FnUsers, Summary: "Add a user"},
+	{Name: "users.update", Method: "PUT", Path: "/api/users/{id}", Function: FnUsers, Summary: "Update a user"},
+	{Name: "users.teams", Method: "GET", Path: "/api/v2/Users/Teams", Function: FnUsers, Summary: "List the caller's teams"},
 
 	// Teams (seed 001, v2 shapes). {id} is a team id or, as the seed's
 	// example shows, a team name.
-	{Name: "teams.list", Method: "GET", Path: "/api/v2/Teams", Function: FnTeams},
-	{Name: "teams.get", Method: "GET", Path: "/api/v2/Teams/{id}", Function: FnTeams},
-	{Name: "teams.add", Method: "POST", Path: "/api/v2/Teams", Function: FnTeams},
-	{Name: "teams.update", Method: "PUT", Path: "/api/v2/Teams/{id}", Function: FnTeams},
-	{Name: "teams.delete", Method: "DELETE", Path: "/api/v2/Teams/{id}", Function: FnTeams},
-	{Name: "teams.users", Method: "GET", Path: "/api/v2/Teams/{id}/Users", Function: FnTeams},
-	{Name: "teams.addUsers", Method: "POST", Path: "/api/v2/Teams/{id}/Users", Function: FnTeams},
+	{Name: "teams.list", Method: "GET", Path: "/api/v2/Teams", Function: FnTeams, Summary: "List teams"},
+	{Name: "teams.get", Method: "GET", Path: "/api/v2/Teams/{id}", Function: FnTeams, Summary: "Get a team by id or name"},
+	{Name: "teams.add", Method: "POST", Path: "/api/v2/Teams", Function: FnTeams, Summary: "Add a team"},
+	{Name: "teams.update", Method: "PUT", Path: "/api/v2/Teams/{id}", Function: FnTeams, Summary: "Update a team"},
+	{Name: "teams.delete", Method: "DELETE", Path: "/api/v2/Teams/{id}", Function: FnTeams, Summary: "Delete a team"},
+	{Name: "teams.users", Method: "GET", Path: "/api/v2/Teams/{id}/Users", Function: FnTeams, Summary: "List a team's users"},
+	{Name: "teams.addUsers", Method: "POST", Path: "/api/v2/Teams/{id}/Users", Function: FnTeams, Summary: "Add users to a team"},
 
 	// Regions (seed 001), also under the documented doubled prefix.
-	{Name: "regions.list", Method: "GET", Path: "/api/caches/regions", Aliases: []string{"/api/api/caches/regions"}, Function: FnRegions},
+	{Name: "regions.list", Method: "GET", Path: "/api/caches/regions", Aliases: []string{"/api/api/caches/regions"}, Function: FnRegions, Summary: "List regions", Query: []string{"platform"}},
 
 	// API keys (not in the seeds; see docs/api.md).
-	{Name: "keys.list", Method: "GET", Path: "/api/keys", Function: FnKeys},
-	{Name: "keys.add", Method: "POST", Path: "/api/keys", Function: FnKeys},
-	{Name: "keys.revoke", Method: "DELETE", Path: "/api/keys/{id}", Function: FnKeys},
+	{Name: "keys.list", Method: "GET", Path: "/api/keys", Function: FnKeys, Summary: "List API keys", Query: []string{"UserId"}},
+	{Name: "keys.add", Method: "POST", Path: "/api/keys", Function: FnKeys, Summary: "Create an API key"},
+	{Name: "keys.revoke", Method: "DELETE", Path: "/api/keys/{id}", Function: FnKeys, Summary: "Revoke an API key"},
 
 	// Projects (Batchly, seed 000).
-	{Name: "projects.list", Method: "GET", Path: "/api/Projects", Function: FnProjects},
-	{Name: "projects.get", Method: "GET", Path: "/api/Projects/{id}", Function: FnProjects},
-	{Name: "projects.add", Method: "POST", Path: "/api/Projects/Add", Function: FnProjects},
-	{Name: "projects.update", Method: "PUT", Path: "/api/Projects/{id}", Function: FnProjects},
-	{Name: "projects.delete", Method: "DELETE", Path: "/api/Projects/{id}", Function: FnProjects},
+	{Name: "projects.list", Method: "GET", Path: "/api/Projects", Function: FnProjects, Summary: "List projects"},
+	{Name: "projects.get", Method: "GET", Path: "/api/Projects/{id}", Function: FnProjects, Summary: "Get a project"},
+	{Name: "projects.add", Method: "POST", Path: "/api/Projects/Add", Function: FnProjects, Summary: "Add a project"},
+	{Name: "projects.update", Method: "PUT", Path: "/api/Projects/{id}", Function: FnProjects, Summary: "Update a project"},
+	{Name: "projects.delete", Method: "DELETE", Path: "/api/Projects/{id}", Function: FnProjects, Summary: "Delete a project"},
 
 	// Jobs common to all apps (seed 001 and Batchly's seed 000).
-	{Name: "jobs.list", Method: "GET", Path: "/api/jobs", Aliases: []string{"/api/Jobs"}, Function: FnJobs},
+	{Name: "jobs.list", Method: "GET", Path: "/api/jobs", Aliases: []string{"/api/Jobs"}, Function: FnJobs, Summary: "List jobs of every app"},
 
 	// Auto Scaling Group app (seed 001). The account's groups are read
 	// through the account's role.
-	{Name: "asg.groups", Method: "GET", Path: "/api/Accounts/{id}/AutoScalingGroups", Function: FnApps},
-	{Name: "asg.group", Method: "GET", Path: "/api/Accounts/{id}/AutoScalingGroups/{name}", Function: FnApps},
-	{Name: "asg.get", Method: "GET", Path: "/api/v2/apps/AutoScalingGroup/{id}", Aliases: []string{"/api/api/v2/apps/AutoScalingGroup/{id}"}, Function: FnApps},
-	{Name: "asg.add", Method: "POST", Path: "/api/v2/apps/AutoScalingGroup/Add", Function: FnApps},
-	{Name: "asg.update", Method: "PUT", Path: "/api/v2/apps/AutoScalingGroup/{id}", Function: FnApps},
-	{Name: "asg.delete", Method: "DELETE", Path: "/api/v2/apps/AutoScalingGroup/{id}", Function: FnApps},
-	{Name: "asg.execute", Method: "POST", Path: "/api/v2/apps/AutoScalingGroup/{id}/execute", Function: FnApps},
+	{Name: "asg.groups", Method: "GET", Path: "/api/Accounts/{id}/AutoScalingGroups", Function: FnApps, Summary: "List an account's Auto Scaling groups", Query: []string{"region"}},
+	{Name: "asg.group", Method: "GET", Path: "/api/Accounts/{id}/AutoScalingGroups/{name}", Function: FnApps, Summary: "Get an Auto Scaling group", Query: []string{"region"}},
+	{Name: "asg.get", Method: "GET", Path: "/api/v2/apps/AutoScalingGroup/{id}", Aliases: []string{"/api/api/v2/apps/AutoScalingGroup/{id}"}, Function: FnApps, Summary: "Get an Auto Scaling Group job"},
+	{Name: "asg.add", Method: "POST", Path: "/api/v2/apps/AutoScalingGroup/Add", Function: FnApps, Summary: "Add an Auto Scaling Group job"},
+	{Name: "asg.update", Method: "PUT", Path: "/api/v2/apps/AutoScalingGroup/{id}", Function: FnApps, Summary: "Update an Auto Scaling Group job"},
+	{Name: "asg.delete", Method: "DELETE", Path: "/api/v2/apps/AutoScalingGroup/{id}", Function: FnApps, Summary: "Delete an Auto Scaling Group job"},
+	{Name: "asg.execute", Method: "POST", Path: "/api/v2/apps/AutoScalingGroup/{id}/execute", Function: FnApps, Summary: "Execute an Auto Scaling Group job"},
 
 	// AMI app (seed 001).
-	{Name: "ami.get", Method: "GET", Path: "/api/v2/apps/Ami/{id}", Function: FnApps},
-	{Name: "ami.add", Method: "POST", Path: "/api/v2/apps/Ami/Add", Function: FnApps},
-	{Name: "ami.update", Method: "PUT", Path: "/api/v2/apps/Ami/{id}", Function: FnApps},
-	{Name: "ami.delete", Method: "DELETE", Path: "/api/v2/apps/Ami/{id}", Function: FnApps},
-	{Name: "ami.execute", Method: "POST", Path: "/api/v2/apps/Ami/{id}/execute", Function: FnApps},
+	{Name: "ami.get", Method: "GET", Path: "/api/v2/apps/Ami/{id}", Function: FnApps, Summary: "Get an AMI job"},
+	{Name: "ami.add", Method: "POST", Path: "/api/v2/apps/Ami/Add", Function: FnApps, Summary: "Add an AMI job"},
+	{Name: "ami.update", Method: "PUT", Path: "/api/v2/apps/Ami/{id}", Function: FnApps, Summary: "Update an AMI job"},
+	{Name: "ami.delete", Method: "DELETE", Path: "/api/v2/apps/Ami/{id}", Function: FnApps, Summary: "Delete an AMI job"},
+	{Name: "ami.execute", Method: "POST", Path: "/api/v2/apps/Ami/{id}/execute", Function: FnApps, Summary: "Execute an AMI job"},
 
 	// Runs: cmpute (seed 001) and Batchly (seed 000).
-	{Name: "runs.check", Method: "GET", Path: "/api/runs/Check/{id}", Function: FnRuns},
-	{Name: "runs.stop", Method: "PUT", Path: "/api/runs/{id}", Aliases: []string{"/api/Runs/{id}"}, Function: FnRuns},
-	{Name: "runs.list", Method: "GET", Path: "/api/Runs", Function: FnRuns},
-	{Name: "runs.get", Method: "GET", Path: "/api/Runs/{id}", Aliases: []string{"/api/runs/{id}"}, Function: FnRuns},
-	{Name: "runs.delete", Method: "DELETE", Path: "/api/Runs/{id}", Aliases: []string{"/api/runs/{id}"}, Function: FnRuns},
-	{Name: "runs.summary", Method: "GET", Path: "/api/v2/runs/{id}/summary", Function: FnRuns},
-	{Name: "runs.instances", Method: "GET", Path: "/api/runs/{id}/Instances", Function: FnRuns},
-	{Name: "runs.logs", Method: "GET", Path: "/api/v2/runs/{id}/logs", Function: FnRuns},
-	{Name: "runs.rightsize", Method: "GET", Path: "/api/v2/runs/{id}/RightSizeRecommendations", Function: FnRuns},
+	{Name: "runs.check", Method: "GET", Path: "/api/runs/Check/{id}", Function: FnRuns, Summary: "Get the run id of a run request"},
+	{Name: "runs.stop", Method: "PUT", Path: "/api/runs/{id}", Aliases: []string{"/api/Runs/{id}"}, Function: FnRuns, Summary: "Stop a run"},
+	{Name: "runs.list", Method: "GET", Path: "/api/Runs", Function: FnRuns, Summary: "List runs"},
+	{Name: "runs.get", Method: "GET", Path: "/api/Runs/{id}", Aliases: []string{"/api/runs/{id}"}, Function: FnRuns, Summary: "Get a run"},
+	{Name: "runs.delete", Method: "DELETE", Path: "/api/Runs/{id}", Aliases: []string{"/api/runs/{id}"}, Function: FnRuns, Summary: "Delete a finished run"},
+	{Name: "runs.summary", Method: "GET", Path: "/api/v2/runs/{id}/summary", Function: FnRuns, Summary: "Get a run's cost and savings"},
+	{Name: "runs.instances", Method: "GET", Path: "/api/runs/{id}/Instances", Function: FnRuns, Summary: "List a run's instances"},
+	{Name: "runs.logs", Method: "GET", Path: "/api/v2/runs/{id}/logs", Function: FnRuns, Summary: "Get a run's log"},
+	{Name: "runs.rightsize", Method: "GET", Path: "/api/v2/runs/{id}/RightSizeRecommendations", Function: FnRuns, Summary: "Get a run's right-size advice"},
 
 	// Local-only: drive the local cloud (absent from AWS deployments).
-	{Name: "local.groups.add", Method: "POST", Path: "/local/accounts/{id}/AutoScalingGroups", Function: FnLocal, LocalOnly: true},
-	{Name: "local.instances.fault", Method: "POST", Path: "/local/instances/{id}/faults", Function: FnLocal, LocalOnly: true},
+	{Name: "local.groups.add", Method: "POST", Path: "/local/accounts/{id}/AutoScalingGroups", Function: FnLocal, LocalOnly: true, Summary: "Add an Auto Scaling group to the local cloud"},
+	{Name: "local.instances.fault", Method: "POST", Path: "/local/instances/{id}/faults", Function: FnLocal, LocalOnly: true, Summary: "Inject a fault into a local instance"},
 }
 
 // Deployed returns the routes that exist in AWS (all but LocalOnly).
