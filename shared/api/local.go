@@ -81,8 +81,7 @@ func (s *Server) handleLocalGroupAdd(r *http.Request, in *localGroupInput) (bool
 	if err := f.Err(); err != nil {
 		return false, err
 	}
-	t := cloud.Target{AccountID: a.ID, RoleArn: a.RoleArn, ExternalID: a.ExternalID, Region: region}
-	if err := s.deps.LocalCloud.CreateGroup(t, g); err != nil {
+	if err := s.deps.LocalCloud.CreateGroup(a.Target(region), g); err != nil {
 		return false, errs.E(errs.Conflict, "%v", err)
 	}
 	return true, nil
