@@ -5,6 +5,8 @@ PORT ?= 8080
 FUNCTIONS := $(notdir $(wildcard functions/*))
 BUILD_DIR := .build
 BP := $(BUILD_DIR)/batchplane
+# staticcheck, pinned (Go module proxy): make vet runs it on both modules
+STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 
 .PHONY: run test test-go test-infra bench build synth tools java fmt vet fuzz clean
 
@@ -56,6 +58,12 @@ vet:
 	@files=$$(find . -name '*.go' -not -path './.tools/*' -not -path './.cache/*' -not -path './infra/cdk.out/*'); \
 	  bad=$$(gofmt -l $$files); test -z "$$bad" || { echo "gofmt needed: $$bad"; exit 1; }
 	cd infra && $(GO) vet ./...
+	$(GO) run $(STATICCHECK) ./...
+	cd infra && $(GO) run $(STATICCHECK) ./...
+	@# go.mod and go.sum must be what `go mod tidy` makes, in each module
+	@for m in . infra shared/api/testdata/openapiclient; do \
+	  (cd $$m && $(GO) mod tidy -diff >/dev/null) || { echo "$$m: go.mod/go.sum not tidy (run go mod tidy there)"; exit 1; }; \
+	done
 
 fuzz:
 	$(GO) test ./shared/api -run '^$$' -fuzz FuzzDecode -fuzztime 30s

@@ -1,5 +1,10 @@
 package main
 
+// Annotations' FindError and FindWarning return cxapi.SynthesisMessage,
+// whose fields aws-cdk-go marks deprecated (moved to cloud-assembly-api)
+// with no Go replacement yet.
+//lint:file-ignore SA1019 cdk-nag findings are read through cxapi.SynthesisMessage
+
 import (
 	"strings"
 	"testing"

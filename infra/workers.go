@@ -25,7 +25,6 @@ import (
 // safety sweep on a schedule; every rule target retries and has a
 // dead-letter queue.
 func newRunWorkflow(stack awscdk.Stack, buildDir string, table awsdynamodb.Table, key awskms.Key, httpFns map[string]awslambda.Function) {
-	awaitStop, _ := routes.WorkerOf(routes.TaskAwaitStop)
 	workers := map[string]awslambda.Function{}
 	subs := map[string]*string{}
 	for _, w := range routes.Workers {
@@ -37,6 +36,20 @@ func newRunWorkflow(stack awscdk.Stack, buildDir string, table awsdynamodb.Table
 			subs[w.Task.Substitution()] = fn.FunctionArn()
 		}
 	}
+	sm := newRunStateMachine(stack, subs)
+	for _, w := range routes.Workers {
+		if w.Task != "" {
+			workers[w.Function].GrantInvoke(sm)
+		}
+	}
+	awaitStop, _ := routes.WorkerOf(routes.TaskAwaitStop)
+	grantRuns(sm, httpFns, workers[awaitStop.Function])
+	newWorkerRules(stack, workers[routes.FnEvents], workers[routes.FnSweep])
+}
+
+// newRunStateMachine is the run state machine with the task functions'
+// ARNs substituted, logged and traced.
+func newRunStateMachine(stack awscdk.Stack, subs map[string]*string) awsstepfunctions.StateMachine {
 	logs := awslogs.NewLogGroup(stack, jsii.String("RunStateMachineLogs"), &awslogs.LogGroupProps{
 		Retention: awslogs.RetentionDays_ONE_YEAR, RemovalPolicy: awscdk.RemovalPolicy_RETAIN,
 	})
@@ -48,11 +61,19 @@ func newRunWorkflow(stack awscdk.Stack, buildDir string, table awsdynamodb.Table
 		Logs: &awsstepfunctions.LogOptions{Destination: logs, Level: awsstepfunctions.LogLevel_ALL,
 			IncludeExecutionData: jsii.Bool(true)},
 	})
-	for _, w := range routes.Workers {
-		if w.Task != "" {
-			workers[w.Function].GrantInvoke(sm)
-		}
-	}
+	cdknag.NagSuppressions_AddResourceSuppressions(sm, &[]*cdknag.NagPackSuppression{{
+		Id:        jsii.String("AwsSolutions-IAM5"),
+		Reason:    jsii.String("Step Functions' CDK grants invoke the task functions' versions (<fn>.Arn:*) and write logs and X-Ray segments, which have no resource-level permissions."),
+		AppliesTo: &[]interface{}{"Resource::*", map[string]any{"regex": "/^Resource::<FnTask.*\\.Arn>:\\*$/g"}},
+	}}, jsii.Bool(true))
+	return sm
+}
+
+// grantRuns lets the HTTP functions that execute and stop runs (apps, runs,
+// $default) start executions and reach customers, and the functions that
+// resume a waiting execution (runs, $default, the wait task) send its
+// task token.
+func grantRuns(sm awsstepfunctions.StateMachine, httpFns map[string]awslambda.Function, awaitStop awslambda.Function) {
 	// Execute starts executions; Stop and the wait task resume them.
 	// SendTaskSuccess has no resource-level permission (its token names the
 	// execution), so the wait task needs no reference to the machine, which
@@ -61,7 +82,7 @@ func newRunWorkflow(stack awscdk.Stack, buildDir string, table awsdynamodb.Table
 		fn.AddEnvironment(jsii.String(routes.EnvStateMachine), sm.StateMachineArn(), nil)
 		sm.GrantStartExecution(fn)
 	}
-	for _, fn := range []awslambda.Function{httpFns[routes.FnRuns], httpFns[routes.DefaultFunction], workers[awaitStop.Function]} {
+	for _, fn := range []awslambda.Function{httpFns[routes.FnRuns], httpFns[routes.DefaultFunction], awaitStop} {
 		fn.AddToRolePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 			Actions: jsii.Strings("states:SendTaskSuccess"), Resources: jsii.Strings("*"),
 		}))
@@ -71,11 +92,21 @@ func newRunWorkflow(stack awscdk.Stack, buildDir string, table awsdynamodb.Table
 		httpFns[name].Role().AddToPrincipalPolicy(ec2Policy())
 		suppressAssumeCustomerRoles(httpFns[name].Role())
 	}
+}
+
+// newWorkerRules routes customers' EC2 events to the events function and
+// runs the safety sweep every 10 minutes; both targets retry and keep what
+// they could not deliver in a dead-letter queue.
+func newWorkerRules(stack awscdk.Stack, events, sweep awslambda.Function) {
 	dlq := awssqs.NewQueue(stack, jsii.String("EventsDeadLetters"), &awssqs.QueueProps{
 		Encryption:      awssqs.QueueEncryption_KMS_MANAGED,
 		EnforceSSL:      jsii.Bool(true),
 		RetentionPeriod: awscdk.Duration_Days(jsii.Number(14)),
 	})
+	cdknag.NagSuppressions_AddResourceSuppressions(dlq, &[]*cdknag.NagPackSuppression{{
+		Id:     jsii.String("AwsSolutions-SQS3"),
+		Reason: jsii.String("This queue is itself the dead-letter queue of the EventBridge targets."),
+	}}, jsii.Bool(true))
 	target := func(fn awslambda.Function) awsevents.IRuleTarget {
 		return awseventstargets.NewLambdaFunction(fn, &awseventstargets.LambdaFunctionProps{
 			DeadLetterQueue: dlq, RetryAttempts: jsii.Number(8), MaxEventAge: awscdk.Duration_Hours(jsii.Number(2)),
@@ -88,7 +119,7 @@ func newRunWorkflow(stack awscdk.Stack, buildDir string, table awsdynamodb.Table
 			DetailType: jsii.Strings("EC2 Instance State-change Notification", "EC2 Spot Instance Interruption Warning"),
 		},
 	})
-	ec2Events.AddTarget(target(workers[routes.FnEvents]))
+	ec2Events.AddTarget(target(events))
 	// Customers' EC2 events arrive from their accounts: their rule forwards
 	// them to this account's default bus (docs/operations.md). Only AWS can
 	// emit aws.* sources, so the condition admits genuine EC2 events only,
@@ -103,20 +134,11 @@ func newRunWorkflow(stack awscdk.Stack, buildDir string, table awsdynamodb.Table
 			"Condition": map[string]any{"StringEquals": map[string]any{"events:source": "aws.ec2"}},
 		},
 	})
-	sweep := awsevents.NewRule(stack, jsii.String("SafetySweep"), &awsevents.RuleProps{
+	rule := awsevents.NewRule(stack, jsii.String("SafetySweep"), &awsevents.RuleProps{
 		Description: jsii.String("Reconciles active runs whose events were lost"),
 		Schedule:    awsevents.Schedule_Rate(awscdk.Duration_Minutes(jsii.Number(10))),
 	})
-	sweep.AddTarget(target(workers[routes.FnSweep]))
-	cdknag.NagSuppressions_AddResourceSuppressions(dlq, &[]*cdknag.NagPackSuppression{{
-		Id:     jsii.String("AwsSolutions-SQS3"),
-		Reason: jsii.String("This queue is itself the dead-letter queue of the EventBridge targets."),
-	}}, jsii.Bool(true))
-	cdknag.NagSuppressions_AddResourceSuppressions(sm, &[]*cdknag.NagPackSuppression{{
-		Id:        jsii.String("AwsSolutions-IAM5"),
-		Reason:    jsii.String("Step Functions' CDK grants invoke the task functions' versions (<fn>.Arn:*) and write logs and X-Ray segments, which have no resource-level permissions."),
-		AppliesTo: &[]interface{}{"Resource::*", map[string]any{"regex": "/^Resource::<FnTask.*\\.Arn>:\\*$/g"}},
-	}}, jsii.Bool(true))
+	rule.AddTarget(target(sweep))
 }
 
 // ec2Policy lets a function assume customers' roles: batchplane acts in a

@@ -17,7 +17,7 @@ type reflectSample struct {
 	Secret  *string           `json:"Secret" openapi:"-"`
 	OnlyA   *int              `json:"OnlyA" only:"a"`
 	OnlyB   *int              `json:"OnlyB" only:"b"`
-	skipped int
+	skipped int               //lint:ignore U1000 the reflector must skip unexported fields
 }
 
 type reflectSampleInput reflectSample
