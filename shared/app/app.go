@@ -57,12 +57,42 @@ type Service struct {
 	Identity *identity.Service
 	Accounts *accounts.Service
 	Runs     *runs.Service
+	Jobs     *jobs.Service
+	Projects *projects.Service
 	Workflow *workflow.Workflow
-	API      *api.Server
+	// API is the router; nil for the workflow's functions (BuildCore),
+	// which serve no HTTP.
+	API *api.Server
 }
 
-// Build wires store → services → API.
+// Build wires store → services → workflow → API.
 func Build(ctx context.Context, c Config) (*Service, error) {
+	svc, err := BuildCore(ctx, c)
+	if err != nil {
+		return nil, err
+	}
+	svc.API, err = api.New(api.Deps{
+		Identity:    svc.Identity,
+		Accounts:    svc.Accounts,
+		SigV4:       sigv4.Verifier{Region: c.Region, Service: "execute-api"},
+		Function:    c.Function,
+		Local:       c.Local,
+		Idempotency: svc.Store,
+		Runs:        svc.Runs,
+		Jobs:        svc.Jobs,
+		Projects:    svc.Projects,
+		LocalCloud:  c.LocalCloud,
+	})
+	if err != nil {
+		return nil, err
+	}
+	return svc, nil
+}
+
+// BuildCore wires store → services → workflow, without the API: what the
+// run workflow's functions (tasks, EC2 events, sweep) run, so they neither
+// link the handlers nor build the router at a cold start.
+func BuildCore(ctx context.Context, c Config) (*Service, error) {
 	if c.DB == nil || c.Table == "" || c.Sealer == nil || c.Region == "" {
 		return nil, errors.New("app: DB, Table, Region and Sealer are required")
 	}
@@ -92,20 +122,5 @@ func Build(ctx context.Context, c Config) (*Service, error) {
 		Executions: ex, Now: time.Now}
 	rs := &runs.Service{Store: st, Jobs: st, Accounts: st, Cloud: c.Cloud, Catalog: c.Catalog,
 		Executions: ex, Now: time.Now, NewID: identity.RandomHex8}
-	srv, err := api.New(api.Deps{
-		Identity:    ids,
-		Accounts:    accs,
-		SigV4:       sigv4.Verifier{Region: c.Region, Service: "execute-api"},
-		Function:    c.Function,
-		Local:       c.Local,
-		Idempotency: st,
-		Runs:        rs,
-		Jobs:        js,
-		Projects:    projects.NewService(st, st),
-		LocalCloud:  c.LocalCloud,
-	})
-	if err != nil {
-		return nil, err
-	}
-	return &Service{Store: st, Identity: ids, Accounts: accs, Runs: rs, Workflow: wf, API: srv}, nil
+	return &Service{Store: st, Identity: ids, Accounts: accs, Runs: rs, Jobs: js, Projects: projects.NewService(st, st), Workflow: wf}, nil
 }

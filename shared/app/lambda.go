@@ -84,35 +84,35 @@ func WithCatalog(c runs.Catalog) Option {
 	}
 }
 
-// FromEnv builds the service inside a Lambda: table, KMS key and region
-// from the environment (routes.Env*), AWS config loaded once, then the
-// options in order. function limits the router to that function's routes
-// ("" serves them all).
-func FromEnv(ctx context.Context, function string, opts ...Option) (*Service, error) {
+// ConfigFromEnv is a Lambda's Config: table, KMS key and region from the
+// environment (routes.Env*), AWS config loaded once, then the options in
+// order. function limits the router to that function's routes ("" serves
+// them all).
+func ConfigFromEnv(ctx context.Context, function string, opts ...Option) (Config, error) {
 	table, keyID, region := os.Getenv(routes.EnvTable), os.Getenv(routes.EnvKMSKey), os.Getenv(routes.EnvRegion)
 	keyFile := os.Getenv(EnvSealerKeyFile)
 	if table == "" || (keyID == "" && keyFile == "") {
-		return nil, fmt.Errorf("app: %s and %s must be set", routes.EnvTable, routes.EnvKMSKey)
+		return Config{}, fmt.Errorf("app: %s and %s must be set", routes.EnvTable, routes.EnvKMSKey)
 	}
 	cfg, err := LoadAWSConfig(ctx)
 	if err != nil {
-		return nil, err
+		return Config{}, err
 	}
 	if region == "" {
 		region = cfg.Region
 	}
 	sealer, err := newSealer(cfg, keyID, keyFile)
 	if err != nil {
-		return nil, err
+		return Config{}, err
 	}
 	e := &building{config: Config{DB: dynamodb.NewFromConfig(cfg), Table: table, Region: region,
 		Sealer: sealer, Function: function}}
 	for _, o := range opts {
 		if err := o(cfg, e); err != nil {
-			return nil, err
+			return Config{}, err
 		}
 	}
-	return Build(ctx, e.config)
+	return e.config, nil
 }
 
 // newSealer seals with KMS, or with the key file EnvSealerKeyFile names.
@@ -135,29 +135,35 @@ func HTTP(function string, opts ...Option) {
 	if function == routes.DefaultFunction {
 		function = ""
 	}
-	start(function, opts, func(svc *Service) any { return httpadapter.NewV2(svc.API).ProxyWithContext })
+	start(function, opts, Build, func(svc *Service) any { return httpadapter.NewV2(svc.API).ProxyWithContext })
 }
 
 // Task is the whole main of a run state machine task's function: it runs
 // t (workflow.Provision, ...) on each payload.
 func Task(t workflow.Task, opts ...Option) {
-	start("", opts, func(svc *Service) any { return t.Handler(svc.Workflow) })
+	start("", opts, BuildCore, func(svc *Service) any { return t.Handler(svc.Workflow) })
 }
 
 // Events is the main of the EC2 events function.
 func Events(opts ...Option) {
-	start("", opts, func(svc *Service) any { return svc.Workflow.EventsHandler() })
+	start("", opts, BuildCore, func(svc *Service) any { return svc.Workflow.EventsHandler() })
 }
 
 // Sweep is the main of the safety sweep function.
 func Sweep(opts ...Option) {
-	start("", opts, func(svc *Service) any { return svc.Workflow.SweepHandler() })
+	start("", opts, BuildCore, func(svc *Service) any { return svc.Workflow.SweepHandler() })
 }
 
-// start builds the service once and serves handler(svc).
-func start(function string, opts []Option, handler func(*Service) any) {
+// start builds the service once (with build: Build for HTTP functions,
+// BuildCore for the workflow's) and serves handler(svc).
+func start(function string, opts []Option, build func(context.Context, Config) (*Service, error), handler func(*Service) any) {
 	slog.SetDefault(slog.New(slog.NewJSONHandler(os.Stderr, nil)))
-	svc, err := FromEnv(context.Background(), function, opts...)
+	ctx := context.Background()
+	c, err := ConfigFromEnv(ctx, function, opts...)
+	var svc *Service
+	if err == nil {
+		svc, err = build(ctx, c)
+	}
 	if err != nil {
 		slog.Error("start-up failed", "err", err)
 		os.Exit(1)

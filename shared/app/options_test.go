@@ -15,7 +15,7 @@ import (
 
 // TestOptions builds a Lambda's service from the environment with each
 // set of options the mains use (nothing is called: AWS is never reached)
-// and checks what each option wired.
+// and checks what each option wired; the workflow's functions build no API.
 func TestOptions(t *testing.T) {
 	for k, v := range map[string]string{"AWS_REGION": "eu-west-1", "AWS_ACCESS_KEY_ID": "AKID", "AWS_SECRET_ACCESS_KEY": "SK",
 		routes.EnvTable: "t", routes.EnvStateMachine: "arn:aws:states:eu-west-1:000000000000:stateMachine:runs",
@@ -27,6 +27,7 @@ func TestOptions(t *testing.T) {
 		opts                                 []app.Option
 		wantErr, wantCloud, wantLB, wantExec bool
 		wantCatalog                          bool
+		worker                               bool // built as app.Task/Events/Sweep build it
 	}{
 		{name: "plain HTTP function"},
 		{name: "apps, runs, api", opts: []app.Option{app.WithCustomerAWS(cloudaws.New), app.WithStepFunctions(stepfunctions.New),
@@ -35,15 +36,27 @@ func TestOptions(t *testing.T) {
 			app.WithStepFunctions(stepfunctions.New), app.WithCatalog(prices.Catalog{})}, wantCloud: true, wantLB: true, wantExec: true, wantCatalog: true},
 		{name: "load balancing needs customers' AWS first", opts: []app.Option{app.WithLoadBalancing(elb.New), app.WithCustomerAWS(cloudaws.New)},
 			wantErr: true},
+		{name: "task-provision, events, sweep", opts: []app.Option{app.WithCustomerAWS(cloudaws.New), app.WithLoadBalancing(elb.New),
+			app.WithCatalog(prices.Catalog{})}, wantCloud: true, wantLB: true, wantCatalog: true, worker: true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			svc, err := app.FromEnv(context.Background(), "", tt.opts...)
+			ctx := context.Background()
+			c, err := app.ConfigFromEnv(ctx, "", tt.opts...)
+			var svc *app.Service
+			if err == nil && tt.worker {
+				svc, err = app.BuildCore(ctx, c)
+			} else if err == nil {
+				svc, err = app.Build(ctx, c)
+			}
 			if (err != nil) != tt.wantErr {
 				t.Fatalf("err %v, want error %v", err, tt.wantErr)
 			}
 			if err != nil {
 				return
+			}
+			if got := svc.API != nil; got == tt.worker {
+				t.Errorf("API built: %v for a worker: %v", got, tt.worker)
 			}
 			wf := svc.Workflow
 			if got := wf.Cloud.Compute != nil && wf.Cloud.AutoScaling != nil && wf.Cloud.Metrics != nil && wf.Cloud.Roles != nil; got != tt.wantCloud {
