@@ -42,7 +42,10 @@ func newRunWorkflow(stack awscdk.Stack, buildDir string, table awsdynamodb.Table
 			workers[w.Function].GrantInvoke(sm)
 		}
 	}
-	awaitStop, _ := routes.WorkerOf(routes.TaskAwaitStop)
+	awaitStop, ok := routes.WorkerOf(routes.TaskAwaitStop)
+	if !ok {
+		panic("routes.Workers has no AwaitStop task: the wait task needs states:SendTaskSuccess")
+	}
 	grantRuns(sm, httpFns, workers[awaitStop.Function])
 	newWorkerRules(stack, workers[routes.FnEvents], workers[routes.FnSweep])
 }

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"fmt"
 	"net/http"
 	"reflect"
 )
@@ -129,7 +130,11 @@ func write(w http.ResponseWriter, r *http.Request, status int, sh shape, out any
 	}
 	switch {
 	case sh.raw:
-		b, _ := out.(document)
+		b, ok := out.(document)
+		if !ok {
+			writeError(w, r, fmt.Errorf("api: %s %s: a raw response must be a document, not %T", r.Method, r.URL.Path, out))
+			return
+		}
 		w.Header().Set("Content-Type", "application/json")
 		w.WriteHeader(status)
 		_, _ = w.Write(b)

@@ -49,8 +49,9 @@ func validateAMI(f errs.Fields, j *Job, in Input) {
 	validateAMILaunch(f, c, in)
 	validateAMICounts(f, c, in)
 	if in.ScalingPolicies != nil {
-		validatePolicies(f, *in.ScalingPolicies)
-		c.ScalingPolicies = *in.ScalingPolicies
+		ps := withPolicyDefaults(*in.ScalingPolicies)
+		validatePolicies(f, ps)
+		c.ScalingPolicies = ps
 	}
 }
 
@@ -101,6 +102,23 @@ func validateAMICounts(f errs.Fields, c *AMIConfig, in Input) {
 	if c.MinOnDemandInstanceCount > c.DesiredInstanceCount {
 		f.Add("MinOnDemandInstanceCount", "MinOnDemandInstanceCount must not exceed DesiredInstanceCount.")
 	}
+}
+
+// withPolicyDefaults fills what a policy may leave out with the only
+// values batchplane supports (the seed shows them): Namespace AWS/EC2 and
+// MetricStatisticType Average, so a stored policy always reads back whole.
+func withPolicyDefaults(ps []ScalingPolicy) []ScalingPolicy {
+	out := make([]ScalingPolicy, len(ps))
+	for i, p := range ps {
+		if p.Namespace == "" {
+			p.Namespace = "AWS/EC2"
+		}
+		if p.MetricStatisticType == "" {
+			p.MetricStatisticType = "Average"
+		}
+		out[i] = p
+	}
+	return out
 }
 
 // validatePolicies checks CPU scaling policies; each problem names its

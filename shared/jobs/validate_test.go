@@ -107,6 +107,13 @@ func TestValidateAMI(t *testing.T) {
 				t.Errorf("config %+v", c)
 			}
 		}},
+		{name: "policy defaults", in: base(func(in *Input) {
+			in.ScalingPolicies = ptr(cpuPolicy(func(p *ScalingPolicy) { p.Namespace, p.MetricStatisticType = "", "" }))
+		}), check: func(t *testing.T, c AMIConfig) {
+			if p := c.ScalingPolicies[0]; p.Namespace != "AWS/EC2" || p.MetricStatisticType != "Average" {
+				t.Errorf("policy %+v, want Namespace AWS/EC2 and MetricStatisticType Average", p)
+			}
+		}},
 		{name: "empty VPC is allowed", in: base(func(in *Input) { in.VpcID = ptr("") })},
 		{name: "bad AMI id", in: base(func(in *Input) { in.AmiID = ptr("ami-XYZ") }), wantFields: []string{"AmiId"}},
 		{name: "bad instance type", in: base(func(in *Input) { in.InstanceType = ptr("huge") }), wantFields: []string{"InstanceType"}},
