@@ -21,24 +21,24 @@ func (s *Server) accountsRoutes() []endpoint {
 // accountJSON is an account as seed 001 shows it, plus ExternalId, which
 // the customer needs for the role's trust policy.
 type accountJSON struct {
-	ActiveProcessorCount float64  `json:"ActiveProcessorCount"`
-	Platform             string   `json:"Platform"`
-	PlatformName         string   `json:"PlatformName"`
-	BaseRegion           string   `json:"BaseRegion"`
-	MaxRIPercentageToUse float64  `json:"MaxRIPercentageToUse"`
-	RoleArn              string   `json:"RoleArn"`
-	Teams                []string `json:"Teams"`
-	ID                   string   `json:"Id" pattern:"^A-[0-9A-F]{8}$"`
-	Name                 string   `json:"Name"`
-	ExternalID           string   `json:"ExternalId"`
+	ActiveProcessorCount float64
+	Platform             string
+	PlatformName         string
+	BaseRegion           string
+	MaxRIPercentageToUse float64
+	RoleArn              string
+	Teams                []string
+	ID                   string `json:"Id" pattern:"^A-[0-9A-F]{8}$"`
+	Name                 string
+	ExternalID           string `json:"ExternalId"`
 }
 
 // accountInput is the body of update; pointers tell absent fields.
 type accountInput struct {
-	Name       *string   `json:"Name"`
-	BaseRegion *string   `json:"BaseRegion"`
-	RoleArn    *string   `json:"RoleArn"`
-	Teams      *[]string `json:"Teams"`
+	Name       *string
+	BaseRegion *string
+	RoleArn    *string
+	Teams      *[]string
 }
 
 // accountAddInput is the body of add: accountInput with its required members.

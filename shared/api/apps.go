@@ -33,37 +33,37 @@ func (s *Server) appsRoutes() []endpoint {
 // apply, but its schema leaves them out.
 type jobInput struct {
 	AccountID      *string `json:"AccountId"`
-	Name           *string `json:"Name"`
-	BaseRegion     *string `json:"BaseRegion"`
+	Name           *string
+	BaseRegion     *string
 	ProjectID      *string `json:"ProjectId"`
-	SLA            *string `json:"SLA"`
-	InputLocation  *string `json:"InputLocation"`
-	OutputLocation *string `json:"OutputLocation"`
+	SLA            *string
+	InputLocation  *string
+	OutputLocation *string
 
-	AutoScalingGroupName       *string `json:"AutoScalingGroupName" only:"asg"`
-	MinOnDemandInstanceCount   *int    `json:"MinOnDemandInstanceCount"`
-	ReinstateOnStop            *bool   `json:"ReinstateOnStop" only:"asg"`
-	ReplaceUnhealthyInstances  *bool   `json:"ReplaceUnhealthyInstances"`
-	RestrictToSelectedInstance *bool   `json:"RestrictToSelectedInstance"`
-	StandBy                    *bool   `json:"StandBy" only:"asg"`
-	SuspendScalingOperations   *bool   `json:"SuspendScalingOperations" only:"asg"`
+	AutoScalingGroupName       *string `only:"asg"`
+	MinOnDemandInstanceCount   *int
+	ReinstateOnStop            *bool `only:"asg"`
+	ReplaceUnhealthyInstances  *bool
+	RestrictToSelectedInstance *bool
+	StandBy                    *bool `only:"asg"`
+	SuspendScalingOperations   *bool `only:"asg"`
 
 	AmiID                    *string               `json:"AmiId" only:"ami"`
-	InstanceType             *string               `json:"InstanceType" only:"ami"`
-	KeyPair                  *string               `json:"KeyPair" only:"ami"`
-	LaunchScript             *string               `json:"LaunchScript" only:"ami"`
-	InstanceProfileArn       *string               `json:"InstanceProfileArn" only:"ami"`
+	InstanceType             *string               `only:"ami"`
+	KeyPair                  *string               `only:"ami"`
+	LaunchScript             *string               `only:"ami"`
+	InstanceProfileArn       *string               `only:"ami"`
 	VpcID                    *string               `json:"VpcId" only:"ami"`
 	SubnetIDs                *[]string             `json:"SubnetIds" only:"ami"`
 	SecurityGroupIDs         *[]string             `json:"SecurityGroupIds" only:"ami"`
-	ElasticLoadBalancerNames *[]string             `json:"ElasticLoadBalancerNames" only:"ami"`
-	TargetGroupARNs          *[]string             `json:"TargetGroupARNs" only:"ami"`
+	ElasticLoadBalancerNames *[]string             `only:"ami"`
+	TargetGroupARNs          *[]string             `only:"ami"`
 	AssociatePublicIPAddress *bool                 `json:"AssociatePublicIpAddress" only:"ami"`
-	DesiredInstanceCount     *int                  `json:"DesiredInstanceCount" only:"ami"`
-	MinInstanceCount         *int                  `json:"MinInstanceCount" only:"ami"`
-	MaxInstanceCount         *int                  `json:"MaxInstanceCount" only:"ami"`
-	HealthCheckGracePeriod   *int                  `json:"HealthCheckGracePeriod" only:"ami"`
-	ScalingPolicies          *[]scalingPolicyInput `json:"ScalingPolicies" only:"ami"`
+	DesiredInstanceCount     *int                  `only:"ami"`
+	MinInstanceCount         *int                  `only:"ami"`
+	MaxInstanceCount         *int                  `only:"ami"`
+	HealthCheckGracePeriod   *int                  `only:"ami"`
+	ScalingPolicies          *[]scalingPolicyInput `only:"ami"`
 }
 
 // The bodies of each app's add and update: one decoding (jobInput), four
@@ -94,15 +94,15 @@ type jobBody interface {
 
 // scalingPolicyInput is an AMI job's scaling policy as a body sends it.
 type scalingPolicyInput struct {
-	ScaleType           string  `json:"ScaleType" enum:"ScaleUp,ScaleDown"`
-	MetricName          string  `json:"MetricName" enum:"CPUUtilization"`
-	Namespace           string  `json:"Namespace" enum:"AWS/EC2"`
-	MetricStatisticType string  `json:"MetricStatisticType" enum:"Average"`
-	Unit                string  `json:"Unit"`
-	EvaluationPeriods   int     `json:"EvaluationPeriods"`
-	Period              int     `json:"Period"`
-	ScaleAt             float64 `json:"ScaleAt"`
-	ScaleFactor         float64 `json:"ScaleFactor"`
+	ScaleType           string `enum:"ScaleUp,ScaleDown"`
+	MetricName          string `enum:"CPUUtilization"`
+	Namespace           string `enum:"AWS/EC2"`
+	MetricStatisticType string `enum:"Average"`
+	Unit                string
+	EvaluationPeriods   int
+	Period              int
+	ScaleAt             float64
+	ScaleFactor         float64
 }
 
 func (in jobInput) domain() jobs.Input {
@@ -190,45 +190,45 @@ func (s *Server) handleExecute(app string) func(*http.Request, *emptyBody) (stri
 // asgJobJSON is an ASG job as "GET /api/v2/apps/AutoScalingGroup/{id}" shows it.
 type asgJobJSON struct {
 	ID                         string `json:"Id" pattern:"^W-[0-9A-F]{8}$"`
-	AccountName                string `json:"AccountName"`
-	SuspendScalingOperations   bool   `json:"SuspendScalingOperations"`
-	StandBy                    bool   `json:"StandBy"`
+	AccountName                string
+	SuspendScalingOperations   bool
+	StandBy                    bool
 	AccountID                  string `json:"AccountId"`
-	BaseRegion                 string `json:"BaseRegion"`
-	Name                       string `json:"Name"`
-	AutoScalingGroupName       string `json:"AutoScalingGroupName"`
-	MinOnDemandInstanceCount   int    `json:"MinOnDemandInstanceCount"`
-	RestrictToSelectedInstance bool   `json:"RestrictToSelectedInstance"`
-	ReplaceUnhealthyInstances  bool   `json:"ReplaceUnhealthyInstances"`
-	ReinstateOnStop            bool   `json:"ReinstateOnStop"`
+	BaseRegion                 string
+	Name                       string
+	AutoScalingGroupName       string
+	MinOnDemandInstanceCount   int
+	RestrictToSelectedInstance bool
+	ReplaceUnhealthyInstances  bool
+	ReinstateOnStop            bool
 }
 
 // amiJobJSON is an AMI job with its whole configuration.
 type amiJobJSON struct {
-	ID                         string              `json:"Id" pattern:"^W-[0-9A-F]{8}$"`
-	AccountName                string              `json:"AccountName"`
-	AccountID                  string              `json:"AccountId"`
-	BaseRegion                 string              `json:"BaseRegion"`
-	Name                       string              `json:"Name"`
-	AmiID                      string              `json:"AmiId"`
-	InstanceType               string              `json:"InstanceType"`
-	KeyPair                    string              `json:"KeyPair"`
-	LaunchScript               string              `json:"LaunchScript"`
-	InstanceProfileArn         string              `json:"InstanceProfileArn"`
-	VpcID                      string              `json:"VpcId"`
-	SubnetIDs                  []string            `json:"SubnetIds"`
-	SecurityGroupIDs           []string            `json:"SecurityGroupIds"`
-	ElasticLoadBalancerNames   []string            `json:"ElasticLoadBalancerNames"`
-	TargetGroupARNs            []string            `json:"TargetGroupARNs"`
-	AssociatePublicIPAddress   bool                `json:"AssociatePublicIpAddress"`
-	DesiredInstanceCount       int                 `json:"DesiredInstanceCount"`
-	MinInstanceCount           int                 `json:"MinInstanceCount"`
-	MaxInstanceCount           int                 `json:"MaxInstanceCount"`
-	MinOnDemandInstanceCount   int                 `json:"MinOnDemandInstanceCount"`
-	HealthCheckGracePeriod     int                 `json:"HealthCheckGracePeriod"`
-	ReplaceUnhealthyInstances  bool                `json:"ReplaceUnhealthyInstances"`
-	RestrictToSelectedInstance bool                `json:"RestrictToSelectedInstance"`
-	ScalingPolicies            []scalingPolicyJSON `json:"ScalingPolicies"`
+	ID                         string `json:"Id" pattern:"^W-[0-9A-F]{8}$"`
+	AccountName                string
+	AccountID                  string `json:"AccountId"`
+	BaseRegion                 string
+	Name                       string
+	AmiID                      string `json:"AmiId"`
+	InstanceType               string
+	KeyPair                    string
+	LaunchScript               string
+	InstanceProfileArn         string
+	VpcID                      string   `json:"VpcId"`
+	SubnetIDs                  []string `json:"SubnetIds"`
+	SecurityGroupIDs           []string `json:"SecurityGroupIds"`
+	ElasticLoadBalancerNames   []string
+	TargetGroupARNs            []string
+	AssociatePublicIPAddress   bool `json:"AssociatePublicIpAddress"`
+	DesiredInstanceCount       int
+	MinInstanceCount           int
+	MaxInstanceCount           int
+	MinOnDemandInstanceCount   int
+	HealthCheckGracePeriod     int
+	ReplaceUnhealthyInstances  bool
+	RestrictToSelectedInstance bool
+	ScalingPolicies            []scalingPolicyJSON
 }
 
 // scalingPolicyJSON is an AMI job's scaling policy as its job shows it.
@@ -291,7 +291,7 @@ func (s *Server) handleAMIJobGet(r *http.Request, _ *noBody) (*amiJobJSON, error
 // groupRefJSON is an Auto Scaling group in its account's list.
 type groupRefJSON struct {
 	ID   string `json:"Id"`
-	Name string `json:"Name"`
+	Name string
 }
 
 // handleGroups handles "GET /api/Accounts/{id}/AutoScalingGroups?region=".
@@ -320,48 +320,48 @@ func (s *Server) handleGroup(r *http.Request, _ *noBody) (*groupDetailJSON, erro
 // groupDetailJSON is an Auto Scaling group as seed 001 shows it. The seed's
 // members batchplane has nothing for are null or empty.
 type groupDetailJSON struct {
-	AutoScalingGroup      groupJSON               `json:"AutoScalingGroup"`
-	LaunchConfiguration   launchConfigurationJSON `json:"LaunchConfiguration"`
-	LoadBalancers         map[string]string       `json:"LoadBalancers"`
-	TargetGroupARNsDetail *[]string               `json:"TargetGroupARNsDetail"`
-	Queues                *[]string               `json:"Queues"`
-	Triggers              *[]string               `json:"Triggers"`
+	AutoScalingGroup      groupJSON
+	LaunchConfiguration   launchConfigurationJSON
+	LoadBalancers         map[string]string
+	TargetGroupARNsDetail *[]string
+	Queues                *[]string
+	Triggers              *[]string
 }
 
 // groupJSON is the group part of groupDetailJSON.
 type groupJSON struct {
-	Name                    string            `json:"Name"`
-	MinCount                int               `json:"MinCount"`
-	MaxCount                int               `json:"MaxCount"`
-	DesiredCount            int               `json:"DesiredCount"`
-	VPCID                   string            `json:"VPCId"`
-	LaunchConfigurationName string            `json:"LaunchConfigurationName"`
-	LoadBalancerNames       []string          `json:"LoadBalancerNames"`
-	SubnetList              []string          `json:"SubnetList"`
-	ActiveInstances         []string          `json:"ActiveInstances"`
-	HealthCheckGracePeriod  float64           `json:"HealthCheckGracePeriod"`
-	DefaultCooldown         int               `json:"DefaultCooldown"`
-	Tags                    map[string]string `json:"Tags"`
-	AvailabilityZones       []string          `json:"AvailabilityZones"`
-	PlacementGroup          *string           `json:"PlacementGroup"`
-	TargetGroupARNs         []string          `json:"TargetGroupARNs"`
+	Name                    string
+	MinCount                int
+	MaxCount                int
+	DesiredCount            int
+	VPCID                   string `json:"VPCId"`
+	LaunchConfigurationName string
+	LoadBalancerNames       []string
+	SubnetList              []string
+	ActiveInstances         []string
+	HealthCheckGracePeriod  float64
+	DefaultCooldown         int
+	Tags                    map[string]string
+	AvailabilityZones       []string
+	PlacementGroup          *string
+	TargetGroupARNs         []string
 }
 
 // launchConfigurationJSON is the launch configuration part of groupDetailJSON.
 type launchConfigurationJSON struct {
-	Name                     string     `json:"Name"`
-	InstanceType             string     `json:"InstanceType"`
-	AmiID                    string     `json:"AmiId"`
-	UserData                 *string    `json:"UserData"`
-	KeyName                  string     `json:"KeyName"`
-	IamInstanceProfile       *string    `json:"IamInstanceProfile"`
-	SecurityGroups           []string   `json:"SecurityGroups"`
-	AssociatePublicIPAddress bool       `json:"AssociatePublicIpAddress"`
-	BlockDeviceMappings      []struct{} `json:"BlockDeviceMappings"`
-	EbsOptimized             bool       `json:"EbsOptimized"`
-	KernelID                 *string    `json:"KernelId"`
-	RAMDiskID                *string    `json:"RamDiskId"`
-	PlacementTenancy         *string    `json:"PlacementTenancy"`
+	Name                     string
+	InstanceType             string
+	AmiID                    string `json:"AmiId"`
+	UserData                 *string
+	KeyName                  string
+	IamInstanceProfile       *string
+	SecurityGroups           []string
+	AssociatePublicIPAddress bool `json:"AssociatePublicIpAddress"`
+	BlockDeviceMappings      []struct{}
+	EbsOptimized             bool
+	KernelID                 *string `json:"KernelId"`
+	RAMDiskID                *string `json:"RamDiskId"`
+	PlacementTenancy         *string
 }
 
 func groupDetail(g cloud.Group) groupDetailJSON {

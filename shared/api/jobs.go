@@ -15,14 +15,14 @@ func (s *Server) jobsRoutes() []endpoint {
 
 // jobSummaryJSON is a job as GET /api/jobs and the apps' add/update show it.
 type jobSummaryJSON struct {
-	Runs         float64 `json:"Runs"`
-	IsScheduled  bool    `json:"IsScheduled"`
-	IsExecuting  bool    `json:"IsExecuting"`
-	Engine       string  `json:"Engine" enum:"Cluster"`
-	AppName      string  `json:"AppName" enum:"Auto Scaling Group,AMI"`
-	IsPrivateApp bool    `json:"IsPrivateApp"`
-	ID           string  `json:"Id" pattern:"^W-[0-9A-F]{8}$"`
-	Name         string  `json:"Name"`
+	Runs         float64
+	IsScheduled  bool
+	IsExecuting  bool
+	Engine       string `enum:"Cluster"`
+	AppName      string `enum:"Auto Scaling Group,AMI"`
+	IsPrivateApp bool
+	ID           string `json:"Id" pattern:"^W-[0-9A-F]{8}$"`
+	Name         string
 }
 
 func jobSummary(j jobs.Job) jobSummaryJSON {

@@ -19,20 +19,20 @@ func (s *Server) keysRoutes() []endpoint {
 
 // keyJSON is an API key without its secret.
 type keyJSON struct {
-	AccessKey string     `json:"AccessKey"`
-	UserID    int64      `json:"UserId"`
-	Status    string     `json:"Status" enum:"Active,Revoked"`
-	CreatedAt time.Time  `json:"CreatedAt"`
-	RevokedAt *time.Time `json:"RevokedAt"`
+	AccessKey string
+	UserID    int64  `json:"UserId"`
+	Status    string `enum:"Active,Revoked"`
+	CreatedAt time.Time
+	RevokedAt *time.Time
 }
 
 // newKeyJSON is a freshly created key: the only time SecretKey is shown.
 type newKeyJSON struct {
-	AccessKey string    `json:"AccessKey"`
-	SecretKey string    `json:"SecretKey"`
-	UserID    int64     `json:"UserId"`
-	Status    string    `json:"Status" enum:"Active,Revoked"`
-	CreatedAt time.Time `json:"CreatedAt"`
+	AccessKey string
+	SecretKey string
+	UserID    int64  `json:"UserId"`
+	Status    string `enum:"Active,Revoked"`
+	CreatedAt time.Time
 }
 
 // keyInput is the body of "POST /api/keys"; an empty body means the caller.

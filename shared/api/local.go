@@ -25,13 +25,13 @@ func (s *Server) localRoutes() []endpoint {
 }
 
 type localGroupInput struct {
-	Name            *string `json:"Name"`
-	Region          *string `json:"Region"`
-	DesiredCapacity *int    `json:"DesiredCapacity"`
-	MinSize         *int    `json:"MinSize"`
-	MaxSize         *int    `json:"MaxSize"`
-	InstanceType    *string `json:"InstanceType"`
-	LaunchScript    *string `json:"LaunchScript"`
+	Name            *string
+	Region          *string
+	DesiredCapacity *int
+	MinSize         *int
+	MaxSize         *int
+	InstanceType    *string
+	LaunchScript    *string
 }
 
 func (localGroupInput) requiredFields() []string { return []string{"Name"} }
@@ -89,7 +89,7 @@ func (s *Server) handleLocalGroupAdd(r *http.Request, in *localGroupInput) (bool
 
 type faultInput struct {
 	// Fault is "spot-interruption" or "unhealthy".
-	Fault string `json:"Fault" enum:"spot-interruption,unhealthy"`
+	Fault string `enum:"spot-interruption,unhealthy"`
 }
 
 func (faultInput) requiredFields() []string { return []string{"Fault"} }

@@ -14,7 +14,7 @@ func (s *Server) metaRoutes() []endpoint {
 }
 
 type healthJSON struct {
-	Status string `json:"Status" enum:"ok"`
+	Status string `enum:"ok"`
 }
 
 // handleHealth handles "GET /health", the one route without auth.

@@ -21,19 +21,19 @@ func (s *Server) projectsRoutes() []endpoint {
 // projectJSON is a Batchly project (the seed shows no shape: PascalCase
 // like the rest of /api).
 type projectJSON struct {
-	ID        string    `json:"Id" pattern:"^P-[0-9A-F]{8}$"`
-	Name      string    `json:"Name"`
-	AccountID string    `json:"AccountId"`
-	Region    string    `json:"Region"`
-	VpcID     *string   `json:"VpcId"`
-	CreatedAt time.Time `json:"CreatedAt"`
+	ID        string `json:"Id" pattern:"^P-[0-9A-F]{8}$"`
+	Name      string
+	AccountID string `json:"AccountId"`
+	Region    string
+	VpcID     *string `json:"VpcId"`
+	CreatedAt time.Time
 }
 
 // projectInput is the body of update.
 type projectInput struct {
-	Name      *string `json:"Name"`
+	Name      *string
 	AccountID *string `json:"AccountId"`
-	Region    *string `json:"Region"`
+	Region    *string
 	VpcID     *string `json:"VpcId"`
 }
 

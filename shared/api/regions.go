@@ -16,7 +16,7 @@ func (s *Server) regionsRoutes() []endpoint {
 
 type regionJSON struct {
 	ID   string `json:"Id"`
-	Name string `json:"Name"`
+	Name string
 }
 
 func fieldErr(f, msg string) error { return errs.Field(f, msg) }

@@ -53,20 +53,20 @@ func (s *Server) handleRunStop(r *http.Request, _ *emptyBody) (bool, error) {
 // runJSON is a run as Batchly's GET /api/Runs shows it (undocumented
 // there; the fields follow cmpute's run summary).
 type runJSON struct {
-	ID            string  `json:"Id"`
-	RunRequestID  string  `json:"RunRequestId"`
-	JobID         string  `json:"JobId"`
-	JobName       string  `json:"JobName"`
-	AppName       string  `json:"AppName" enum:"Auto Scaling Group,AMI"`
-	AccountID     string  `json:"AccountId"`
-	Region        string  `json:"Region"`
-	Status        string  `json:"Status" enum:"Starting,Processing,Stopping,Completed,Failed"`
-	RunDate       *string `json:"RunDate"`
-	EndDate       *string `json:"EndDate"`
-	InstanceType  string  `json:"InstanceType"`
-	Desired       int     `json:"Desired"`
-	MinOnDemand   int     `json:"MinOnDemand"`
-	FailureReason *string `json:"FailureReason"`
+	ID            string `json:"Id"`
+	RunRequestID  string `json:"RunRequestId"`
+	JobID         string `json:"JobId"`
+	JobName       string
+	AppName       string `enum:"Auto Scaling Group,AMI"`
+	AccountID     string `json:"AccountId"`
+	Region        string
+	Status        string `enum:"Starting,Processing,Stopping,Completed,Failed"`
+	RunDate       *string
+	EndDate       *string
+	InstanceType  string
+	Desired       int
+	MinOnDemand   int
+	FailureReason *string
 }
 
 func runOut(rn runs.Run) runJSON {
@@ -116,20 +116,20 @@ func (s *Server) handleRunDelete(r *http.Request, _ *noBody) (bool, error) {
 
 // runSummaryJSON is a run's cost and savings.
 type runSummaryJSON struct {
-	AppName           string  `json:"AppName" enum:"Auto Scaling Group,AMI"`
-	JobName           string  `json:"JobName"`
-	JobID             string  `json:"JobId"`
-	Status            string  `json:"Status" enum:"Starting,Processing,Stopping,Completed,Failed"`
-	RunDate           *string `json:"RunDate"`
-	EndDate           *string `json:"EndDate"`
-	ActualCost        float64 `json:"ActualCost"`
-	ActualSavings     float64 `json:"ActualSavings"`
-	EstimatedCost     float64 `json:"EstimatedCost"`
-	EstimatedSavings  float64 `json:"EstimatedSavings"`
-	SavingsPercentage float64 `json:"SavingsPercentage"`
-	SpotHours         float64 `json:"SpotHours"`
-	OnDemandHours     float64 `json:"OnDemandHours"`
-	IsPrivateApp      bool    `json:"IsPrivateApp"`
+	AppName           string `enum:"Auto Scaling Group,AMI"`
+	JobName           string
+	JobID             string `json:"JobId"`
+	Status            string `enum:"Starting,Processing,Stopping,Completed,Failed"`
+	RunDate           *string
+	EndDate           *string
+	ActualCost        float64
+	ActualSavings     float64
+	EstimatedCost     float64
+	EstimatedSavings  float64
+	SavingsPercentage float64
+	SpotHours         float64
+	OnDemandHours     float64
+	IsPrivateApp      bool
 }
 
 // handleRunSummary handles "GET /api/v2/runs/{id}/summary".
@@ -148,28 +148,28 @@ func (s *Server) handleRunSummary(r *http.Request, _ *noBody) (*runSummaryJSON, 
 }
 
 type elbHealthJSON struct {
-	Name                   string `json:"Name"`
-	HealthCheckStatus      string `json:"HealthCheckStatus"`
-	HealthCheckDescription string `json:"HealthCheckDescription"`
+	Name                   string
+	HealthCheckStatus      string
+	HealthCheckDescription string
 }
 
 // instanceJSON is a run's instance. LifeCycle is "spot" for spot instances
 // and null for on-demand, as EC2 reports it.
 type instanceJSON struct {
-	ELBHealthCheck                []elbHealthJSON `json:"ELBHealthCheck"`
-	IsHealthy                     bool            `json:"IsHealthy"`
-	ELBHealthCheckDetailsAsString *string         `json:"ELBHealthCheckDetailsAsString"`
-	InstanceID                    string          `json:"InstanceId"`
-	InstanceType                  string          `json:"InstanceType"`
-	SubnetID                      string          `json:"SubnetId"`
-	AvailabilityZone              string          `json:"AvailabilityZone"`
-	LifeCycle                     *string         `json:"LifeCycle" enum:"spot"`
-	Status                        string          `json:"Status"`
-	LaunchTime                    *string         `json:"LaunchTime"`
-	PrivateIPAddress              string          `json:"PrivateIpAddress"`
-	Name                          *string         `json:"Name"`
-	StopTime                      *string         `json:"StopTime"`
-	Distribution                  string          `json:"Distribution"`
+	ELBHealthCheck                []elbHealthJSON
+	IsHealthy                     bool
+	ELBHealthCheckDetailsAsString *string
+	InstanceID                    string `json:"InstanceId"`
+	InstanceType                  string
+	SubnetID                      string `json:"SubnetId"`
+	AvailabilityZone              string
+	LifeCycle                     *string `enum:"spot"`
+	Status                        string
+	LaunchTime                    *string
+	PrivateIPAddress              string `json:"PrivateIpAddress"`
+	Name                          *string
+	StopTime                      *string
+	Distribution                  string
 }
 
 // handleRunInstances handles "GET /api/runs/{id}/Instances".
@@ -196,9 +196,9 @@ func (s *Server) handleRunInstances(r *http.Request, _ *noBody) (*[]instanceJSON
 
 // logLineJSON is one line of a run's timeline.
 type logLineJSON struct {
-	Message  string  `json:"Message"`
-	Time     *string `json:"Time"`
-	Severity string  `json:"Severity" enum:"Info,Warning,Error"`
+	Message  string
+	Time     *string
+	Severity string `enum:"Info,Warning,Error"`
 }
 
 // handleRunLogs handles "GET /api/v2/runs/{id}/logs": the run's timeline,
@@ -221,11 +221,11 @@ func (s *Server) handleRunLogs(r *http.Request, _ *noBody) (*list[[]logLineJSON]
 
 // recommendationJSON is a run's right-size advice.
 type recommendationJSON struct {
-	Recommendations       *string `json:"Recommendations"`
-	CurrentInstances      *string `json:"CurrentInstances"`
-	AverageCPUUtilization float64 `json:"AverageCPUUtilization"`
-	Message               string  `json:"Message"`
-	Available             bool    `json:"Available"`
+	Recommendations       *string
+	CurrentInstances      *string
+	AverageCPUUtilization float64
+	Message               string
+	Available             bool
 }
 
 // handleRunRightSize handles "GET /api/v2/runs/{id}/RightSizeRecommendations".

@@ -22,10 +22,10 @@ func (s *Server) teamsRoutes() []endpoint {
 
 // teamJSON is a team as seed 001 shows it.
 type teamJSON struct {
-	ID          string  `json:"Id" pattern:"^Z-[0-9A-F]{8}$"`
-	IsDefault   bool    `json:"IsDefault"`
-	Description *string `json:"Description"`
-	Name        string  `json:"Name"`
+	ID          string `json:"Id" pattern:"^Z-[0-9A-F]{8}$"`
+	IsDefault   bool
+	Description *string
+	Name        string
 }
 
 func teamOut(t identity.Team) teamJSON {
@@ -34,8 +34,8 @@ func teamOut(t identity.Team) teamJSON {
 
 // teamInput is the body of update.
 type teamInput struct {
-	Name        *string `json:"Name"`
-	Description *string `json:"Description" nullable:"true"`
+	Name        *string
+	Description *string `nullable:"true"`
 	// ID is accepted on update (the seed lists it) and must match the path.
 	ID *string `json:"Id"`
 }
@@ -43,8 +43,8 @@ type teamInput struct {
 // teamAddInput is the body of add. Id is read only to answer that the
 // server assigns it, so the schema leaves it out.
 type teamAddInput struct {
-	Name        *string `json:"Name"`
-	Description *string `json:"Description" nullable:"true"`
+	Name        *string
+	Description *string `nullable:"true"`
 	ID          *string `json:"Id" openapi:"-"`
 }
 
@@ -52,9 +52,9 @@ func (teamAddInput) requiredFields() []string { return []string{"Name"} }
 
 // teamMemberJSON is a member as GET /api/v2/Teams/{id}/Users shows it.
 type teamMemberJSON struct {
-	UserName    string `json:"UserName"`
-	Email       string `json:"Email"`
-	DisplayName string `json:"DisplayName"`
+	UserName    string
+	Email       string
+	DisplayName string
 }
 
 // handleTeamsList handles "GET /api/v2/Teams".
@@ -133,8 +133,8 @@ func (s *Server) handleTeamUsers(r *http.Request, _ *noBody) (*list[[]teamMember
 // teamUsersInput is the body of "POST /api/v2/Teams/{id}/Users": the seed
 // names one parameter, UserName; a list is accepted too.
 type teamUsersInput struct {
-	UserName  *string  `json:"UserName"`
-	UserNames []string `json:"UserNames"`
+	UserName  *string
+	UserNames []string
 }
 
 // handleTeamAddUsers handles "POST /api/v2/Teams/{id}/Users".

@@ -22,9 +22,9 @@ func (s *Server) usersRoutes() []endpoint {
 
 // userJSON is a user as seed 001 shows it.
 type userJSON struct {
-	UserName string `json:"UserName"`
-	FullName string `json:"FullName"`
-	Role     string `json:"Role" enum:"Administrator,User"`
+	UserName string
+	FullName string
+	Role     string `enum:"Administrator,User"`
 	ID       int64  `json:"Id"`
 }
 
@@ -34,9 +34,9 @@ func userOut(u identity.User) userJSON {
 
 // userInput is the body of update.
 type userInput struct {
-	UserName *string `json:"UserName"`
-	FullName *string `json:"FullName"`
-	Role     *string `json:"Role" enum:"Administrator,User"`
+	UserName *string
+	FullName *string
+	Role     *string `enum:"Administrator,User"`
 	// ID is accepted on update (the seed lists it) and must match the path.
 	ID *int64 `json:"Id"`
 }
@@ -44,9 +44,9 @@ type userInput struct {
 // userAddInput is the body of add. Id is read only to answer that the
 // server assigns it, so the schema leaves it out.
 type userAddInput struct {
-	UserName *string `json:"UserName"`
-	FullName *string `json:"FullName"`
-	Role     *string `json:"Role" enum:"Administrator,User"`
+	UserName *string
+	FullName *string
+	Role     *string `enum:"Administrator,User"`
 	ID       *int64  `json:"Id" openapi:"-"`
 }
 
