@@ -5,12 +5,16 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"fmt"
+	"log/slog"
 	"net/http"
+	"strconv"
 	"time"
 
 	"github.com/batchplane/batchplane/shared/errs"
 	"github.com/batchplane/batchplane/shared/idempotency"
 	"github.com/batchplane/batchplane/shared/identity"
+	"github.com/batchplane/batchplane/shared/routes"
 )
 
 // IdempotencyTTL is how long a key's first response is kept.
@@ -39,7 +43,11 @@ func (r *recorder) Write(b []byte) (int, error) {
 // idempotent runs h once per Idempotency-Key: the same key with the same
 // request replays the first response; with a different request it is a
 // 409, as it is while the first request is still in progress.
-func (s *Server) idempotent(w http.ResponseWriter, r *http.Request, routeName string, h http.HandlerFunc) {
+//
+// Records are scoped by route and by the caller's immutable user id (a
+// user name can be renamed and reused); the record of a route whose
+// response holds a secret is sealed with the scope as its context.
+func (s *Server) idempotent(w http.ResponseWriter, r *http.Request, rt routes.Route, h http.HandlerFunc) {
 	k := r.Header.Get("Idempotency-Key")
 	if k == "" || s.deps.Idempotency == nil {
 		h(w, r)
@@ -51,7 +59,7 @@ func (s *Server) idempotent(w http.ResponseWriter, r *http.Request, routeName st
 	}
 	p, _ := identity.PrincipalFrom(r.Context())
 	sum := sha256.Sum256([]byte(k))
-	scope := routeName + "#" + p.User.UserName + "#" + hex.EncodeToString(sum[:16])
+	scope := rt.Name + "#" + strconv.FormatInt(p.User.ID, 10) + "#" + hex.EncodeToString(sum[:16])
 	rh := sha256.New()
 	rh.Write([]byte(r.Method + " " + r.URL.EscapedPath() + "?" + r.URL.RawQuery + "\n"))
 	rh.Write(body(r))
@@ -69,6 +77,12 @@ func (s *Server) idempotent(w http.ResponseWriter, r *http.Request, routeName st
 		case !prev.Done:
 			writeError(w, r, errs.E(errs.Conflict, "A request with this Idempotency-Key is still in progress; retry shortly."))
 		default:
+			if rt.SecretResponse {
+				if prev.Body, err = s.deps.Sealer.Open(r.Context(), prev.Body, scope); err != nil {
+					writeError(w, r, fmt.Errorf("open the recorded response of %s: %w", rt.Name, err))
+					return
+				}
+			}
 			if prev.Location != "" {
 				w.Header().Set("Location", prev.Location)
 			}
@@ -88,6 +102,18 @@ func (s *Server) idempotent(w http.ResponseWriter, r *http.Request, routeName st
 		_ = s.deps.Idempotency.AbandonIdempotent(ctx, scope)
 		return
 	}
+	body := rec.buf.Bytes()
+	if rt.SecretResponse {
+		sealed, err := s.deps.Sealer.Seal(ctx, body, scope)
+		if err != nil {
+			// The response was sent; without a sealed record the key is
+			// released rather than kept in clear.
+			slog.ErrorContext(ctx, "seal idempotent response", "route", rt.Name, "err", err, "request_id", RequestID(ctx))
+			_ = s.deps.Idempotency.AbandonIdempotent(ctx, scope)
+			return
+		}
+		body = sealed
+	}
 	_ = s.deps.Idempotency.CompleteIdempotent(ctx, scope, idempotency.Record{RequestHash: reqHash, Done: true, Status: rec.status,
-		Location: w.Header().Get("Location"), Body: rec.buf.Bytes()}, expires)
+		Location: w.Header().Get("Location"), Body: body}, expires)
 }

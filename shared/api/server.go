@@ -40,6 +40,8 @@ type Deps struct {
 	Projects *projects.Service
 	Runs     *runs.Service
 	// Idempotency keeps first responses of POSTs sent with Idempotency-Key.
+	// Sealer seals those whose route has a SecretResponse.
+	Sealer      identity.Sealer
 	Idempotency idempotency.Store
 	// LocalCloud injects faults (make run only).
 	LocalCloud LocalCloud
@@ -79,6 +81,11 @@ func New(d Deps) (*Server, error) {
 	}
 	if table == nil {
 		return nil, fmt.Errorf("api: no routes for function %q", d.Function)
+	}
+	for _, r := range table {
+		if r.SecretResponse && d.Idempotency != nil && d.Sealer == nil {
+			return nil, fmt.Errorf("api: route %s answers a secret: Deps.Sealer must seal its idempotency records", r.Name)
+		}
 	}
 	rt, err := newRouter(table, s.handlers())
 	if err != nil {
@@ -191,7 +198,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	if r.Method == http.MethodPost && !c.Public {
 		// Every POST creates or starts something.
-		s.idempotent(w, r, c.Name, c.handler)
+		s.idempotent(w, r, c.Route, c.handler)
 		return
 	}
 	c.handler(w, r)

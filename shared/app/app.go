@@ -78,6 +78,7 @@ func Build(ctx context.Context, c Config) (*Service, error) {
 		Function:    c.Function,
 		Local:       c.Local,
 		Idempotency: svc.Store,
+		Sealer:      c.Sealer,
 		Runs:        svc.Runs,
 		Jobs:        svc.Jobs,
 		Projects:    svc.Projects,

@@ -27,6 +27,10 @@ type Route struct {
 	LocalOnly bool
 	// Summary is the route's one-line description in the OpenAPI document.
 	Summary string
+	// SecretResponse marks a route whose response holds a secret shown once
+	// (a new API key's SecretKey): an Idempotency-Key's record of it is
+	// stored sealed, never in clear.
+	SecretResponse bool
 	// Query names the query parameters the route reads besides paging
 	// (ContinuationToken and PageSize, which every listing reads).
 	Query []string
@@ -101,7 +105,7 @@ var All = []Route{
 
 	// API keys (not in the seeds; see docs/api.md).
 	{Name: "keys.list", Method: "GET", Path: "/api/keys", Function: FnKeys, Summary: "List API keys", Query: []string{"UserId"}},
-	{Name: "keys.add", Method: "POST", Path: "/api/keys", Function: FnKeys, Summary: "Create an API key"},
+	{Name: "keys.add", Method: "POST", Path: "/api/keys", Function: FnKeys, Summary: "Create an API key", SecretResponse: true},
 	{Name: "keys.revoke", Method: "DELETE", Path: "/api/keys/{id}", Function: FnKeys, Summary: "Revoke an API key"},
 
 	// Projects (Batchly, seed 000).
