@@ -139,6 +139,11 @@ func (rt *Router) lookup(r *http.Request) (*route, error) {
 		}
 		return nil, errs.E(errs.NotFound, "No route for %s %s.", r.Method, r.URL.Path)
 	}
+	for name, v := range params {
+		if len(v) > MaxParamBytes {
+			return nil, errs.Field(name, fmt.Sprintf("%s must be at most %d bytes.", name, MaxParamBytes))
+		}
+	}
 	if st := stateOf(r.Context()); st != &noState {
 		st.params = params
 	}

@@ -117,3 +117,47 @@ func TestAPI2IdempotencyScopedByUserID(t *testing.T) {
 		t.Fatalf("the new user was handed the old user's key: %s", got.Raw)
 	}
 }
+
+// TestAPI9NoRouteDiscoveryWithoutKey (API9:2023 Improper Inventory
+// Management; finding 14): without a key every path but /health is the same
+// 401, so the route table cannot be mapped unauthenticated.
+func TestAPI9NoRouteDiscoveryWithoutKey(t *testing.T) {
+	e := newEnv(t)
+	for _, tt := range []struct{ method, path string }{
+		{"GET", "/api/nothing"}, {"PATCH", "/api/accounts"}, {"GET", "/api/accounts"}, {"DELETE", "/health"},
+	} {
+		if got := e.do(tt.method, tt.path, nil, nil); got.Status != 401 {
+			t.Errorf("%s %s without a key: %d, want 401", tt.method, tt.path, got.Status)
+		}
+	}
+	e.do("GET", "/health", nil, nil).want(t, 200)
+	e.do("GET", "/api/nothing", &e.admin, nil).want(t, 404)
+	e.do("PATCH", "/api/accounts", &e.admin, nil).want(t, 405)
+}
+
+// TestAPI8DotSegmentsRefused (API8:2023 Security Misconfiguration;
+// finding 9): a path with dot segments is refused before authentication,
+// since the SigV4 check would normalise it and the router would not.
+func TestAPI8DotSegmentsRefused(t *testing.T) {
+	e := newEnv(t)
+	for _, p := range []string{"/api/accounts/.", "/api/accounts/%2e", "/api/accounts/x/..", "/api/accounts/%2E%2E"} {
+		got := e.do("GET", p, &e.admin, nil)
+		if got.Status != 400 {
+			t.Errorf("GET %s: %d, want 400: %s", p, got.Status, got.Raw)
+		}
+	}
+}
+
+// TestAPI4OversizedIDIsAClientError (API4:2023 Unrestricted Resource
+// Consumption; finding 5, path ids): an id beyond DynamoDB's key limit is a
+// 400 naming the parameter, never a 500 from the store.
+func TestAPI4OversizedIDIsAClientError(t *testing.T) {
+	e := newEnv(t)
+	for _, n := range []int{513, 3000} {
+		got := e.do("GET", "/api/accounts/"+strings.Repeat("A", n), &e.admin, nil)
+		if got.Status != 400 || got.errors()["id"] == nil {
+			t.Errorf("id of %d bytes: %d %s, want 400 naming id", n, got.Status, got.Raw)
+		}
+	}
+	e.do("GET", "/api/accounts/"+strings.Repeat("A", 512), &e.admin, nil).want(t, 404)
+}

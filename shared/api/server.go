@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"runtime/debug"
 	"strings"
 	"sync"
@@ -164,8 +165,8 @@ func withState(ctx context.Context, st *reqState) context.Context {
 // RequestID returns the request's id (a fresh UUID per request).
 func RequestID(ctx context.Context) string { return stateOf(ctx).id }
 
-// ServeHTTP implements http.Handler: request id, panic guard, body cap,
-// routing, authentication, then the handler.
+// ServeHTTP implements http.Handler: request id, panic guard, canonical
+// path, body cap, authentication, routing, then the handler.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	st := &reqState{id: uuid.NewString()}
 	ctx := withState(r.Context(), st)
@@ -177,18 +178,21 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			writeError(w, r, errors.New("panic"))
 		}
 	}()
-	c, err := s.router.lookup(r)
-	if err != nil {
+	if err := canonicalPath(r.URL.EscapedPath()); err != nil {
 		writeError(w, r, err)
 		return
 	}
+	c, routeErr := s.router.lookup(r)
 	b, err := readBody(r)
 	if err != nil {
 		writeError(w, r, err)
 		return
 	}
 	st.body = b
-	if !c.Public {
+	// Authenticate before answering anything of the route table: without
+	// a key, an unknown path is the same 401 as a known one, so the routes
+	// cannot be mapped unauthenticated. Only the public health check skips it.
+	if routeErr != nil || !c.Public {
 		p, err := s.authenticate(r, b)
 		if err != nil {
 			writeError(w, r, err)
@@ -196,12 +200,32 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		r = r.WithContext(identity.WithPrincipal(r.Context(), p))
 	}
+	if routeErr != nil {
+		writeError(w, r, routeErr)
+		return
+	}
 	if r.Method == http.MethodPost && !c.Public {
 		// Every POST creates or starts something.
 		s.idempotent(w, r, c.Route, c.handler)
 		return
 	}
 	c.handler(w, r)
+}
+
+// MaxParamBytes bounds a path parameter: ids are short, and DynamoDB
+// refuses a key over 2,048 bytes with an error that is no client's fault.
+const MaxParamBytes = 512
+
+// canonicalPath refuses a path with dot segments ("." or "..", encoded or
+// not): the SigV4 check normalises them and the router does not, so a
+// signature for one path must not authenticate another.
+func canonicalPath(escaped string) error {
+	for _, seg := range strings.Split(escaped, "/") {
+		if u, err := url.PathUnescape(seg); err == nil && (u == "." || u == "..") {
+			return errs.E(errs.Invalid, "The path must not contain . or .. segments.")
+		}
+	}
+	return nil
 }
 
 func readBody(r *http.Request) ([]byte, error) {
