@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
@@ -160,4 +161,49 @@ func TestAPI4OversizedIDIsAClientError(t *testing.T) {
 		}
 	}
 	e.do("GET", "/api/accounts/"+strings.Repeat("A", 512), &e.admin, nil).want(t, 404)
+}
+
+// TestAPI4ConcurrentRevokesAnswer4xxOr200 (API4:2023; finding 6): thirty
+// simultaneous revokes of one key all succeed or conflict; none is a 5xx.
+func TestAPI4ConcurrentRevokesAnswer4xxOr200(t *testing.T) {
+	e := newEnv(t)
+	k := e.postKey(t, e.admin, "to-revoke").data().(map[string]any)["AccessKey"].(string)
+	statuses := make(chan int, 30)
+	var wg sync.WaitGroup
+	for range 30 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			req, _ := http.NewRequest("DELETE", e.srv.URL+"/api/keys/"+k, nil)
+			req.Header.Set("Authorization", "ApiKey "+e.admin.AccessKey+":"+e.admin.SecretKey)
+			res, err := http.DefaultClient.Do(req)
+			if err != nil {
+				statuses <- 0
+				return
+			}
+			res.Body.Close()
+			statuses <- res.StatusCode
+		}()
+	}
+	wg.Wait()
+	close(statuses)
+	ok := 0
+	for st := range statuses {
+		switch {
+		case st == 200:
+			ok++
+		case st == 409:
+		default:
+			t.Errorf("concurrent revoke answered %d", st)
+		}
+	}
+	if ok == 0 {
+		t.Fatal("no revoke succeeded")
+	}
+	keys := e.do("GET", "/api/keys", &e.admin, nil).want(t, 200).data().([]any)
+	for _, x := range keys {
+		if m := x.(map[string]any); m["AccessKey"] == k && m["Status"] != "Revoked" {
+			t.Fatalf("key %s is %v after the revokes", k, m["Status"])
+		}
+	}
 }

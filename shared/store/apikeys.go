@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"errors"
 	"strconv"
 	"time"
 
@@ -84,7 +85,9 @@ func (s *Store) RevokeKey(ctx context.Context, k identity.Key, at time.Time) err
 	if err != nil {
 		return err
 	}
-	return s.transact(ctx, "revoke key", []types.TransactWriteItem{
+	// A concurrent revoke that won makes the condition fail: the key is
+	// revoked, which is what this caller asked for.
+	err = s.transact(ctx, "revoke key", []types.TransactWriteItem{
 		{Update: &types.Update{
 			TableName:                 &s.Table,
 			Key:                       key(keyPK(k.AccessKey), skKey),
@@ -99,5 +102,18 @@ func (s *Store) RevokeKey(ctx context.Context, k identity.Key, at time.Time) err
 			UpdateExpression:          aws.String("ADD ActiveKeys :m"),
 			ExpressionAttributeValues: map[string]types.AttributeValue{":m": &types.AttributeValueMemberN{Value: "-1"}},
 		}},
-	}, func(i int) error { return nil })
+	}, func(i int) error {
+		if i == 0 {
+			return errAlreadyDone
+		}
+		return nil
+	})
+	if errors.Is(err, errAlreadyDone) {
+		return nil
+	}
+	return err
 }
+
+// errAlreadyDone is what an onCancel returns when the failed condition
+// means a concurrent request already did the work.
+var errAlreadyDone = errors.New("store: already done")

@@ -92,21 +92,36 @@ func (s *Store) transact(ctx context.Context, op string, items []types.TransactW
 	if err == nil {
 		return nil
 	}
-	if reasons := cancelReasons(err); reasons != nil {
-		for i, r := range reasons {
-			if r == "ConditionalCheckFailed" && onCancel != nil {
-				if e := onCancel(i); e != nil {
-					return e
-				}
-			}
-		}
-		for _, r := range reasons {
-			if r == "TransactionConflict" {
-				return &errs.Error{Code: errs.Conflict, Message: "A concurrent change conflicted; retry.", Err: err}
+	reasons := cancelReasons(err)
+	if reasons == nil {
+		return mapErr(op, err)
+	}
+	for i, r := range reasons {
+		if r == "ConditionalCheckFailed" && onCancel != nil {
+			if e := onCancel(i); e != nil {
+				return e
 			}
 		}
 	}
-	return mapErr(op, err)
+	return cancelled(op, reasons, err)
+}
+
+// cancelled maps the reasons of a cancelled transaction that onCancel did
+// not explain: every one of DynamoDB's cancellation codes is a client's
+// conflict or a busy service, never an internal error.
+func cancelled(op string, reasons []string, err error) error {
+	wrapped := fmt.Errorf("%s: %w", op, err)
+	for _, r := range reasons {
+		switch r {
+		case "ThrottlingError", "ProvisionedThroughputExceeded", "RequestLimitExceeded":
+			return &errs.Error{Code: errs.Unavailable, Message: "The service is busy; retry shortly.", Err: wrapped}
+		case "ValidationError", "ItemCollectionSizeLimitExceeded":
+			return &errs.Error{Code: errs.Invalid, Message: "The request exceeds what can be stored.", Err: wrapped}
+		}
+	}
+	// TransactionConflict, or a condition failed because the object changed
+	// under a concurrent request.
+	return &errs.Error{Code: errs.Conflict, Message: "A concurrent change conflicted; retry.", Err: wrapped}
 }
 
 // query runs one page of a query on the table or an index. scope binds the
