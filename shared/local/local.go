@@ -105,7 +105,7 @@ func Run(ctx context.Context, o Options) error {
 		ln.Close()
 		return err
 	}
-	return serve(ctx, o.Out, ln, rt.Service.API)
+	return serve(ctx, o.Out, ln, rt.Service.API, defaultLimits)
 }
 
 // startDynamo starts DynamoDB Local with its data and log under StateDir.
@@ -156,9 +156,19 @@ func bootstrap(ctx context.Context, o Options, svc *app.Service, endpoint, dynam
 	return nil
 }
 
+// serverLimits bound how long a client may take: the request's headers,
+// the whole request with its body (read before authentication, so an
+// unauthenticated client trickling a body cannot hold a connection), the
+// response, and an idle keep-alive connection.
+type serverLimits struct {
+	header, read, write, idle time.Duration
+}
+
+var defaultLimits = serverLimits{header: 10 * time.Second, read: 30 * time.Second, write: 2 * time.Minute, idle: 2 * time.Minute}
+
 // serve serves h on ln until ctx is cancelled, then shuts down cleanly.
-func serve(ctx context.Context, out io.Writer, ln net.Listener, h http.Handler) error {
-	hs := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
+func serve(ctx context.Context, out io.Writer, ln net.Listener, h http.Handler, lim serverLimits) error {
+	hs := &http.Server{Handler: h, ReadHeaderTimeout: lim.header, ReadTimeout: lim.read, WriteTimeout: lim.write, IdleTimeout: lim.idle}
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
 	select {
