@@ -6,6 +6,7 @@ import (
 
 	"github.com/batchplane/batchplane/shared/cloud"
 	"github.com/batchplane/batchplane/shared/errs"
+	"github.com/batchplane/batchplane/shared/identity"
 	"github.com/batchplane/batchplane/shared/regions"
 )
 
@@ -41,6 +42,10 @@ func (localGroupInput) requiredFields() []string { return []string{"Name"} }
 func (s *Server) handleLocalGroupAdd(r *http.Request, in *localGroupInput) (bool, error) {
 	if s.deps.LocalCloud == nil {
 		return false, errs.NotFoundf("No local cloud.")
+	}
+	// Its launch script runs as a process on this machine.
+	if _, err := identity.Admin(r.Context(), "Only Administrators create local Auto Scaling groups."); err != nil {
+		return false, err
 	}
 	a, err := s.deps.Accounts.Get(r.Context(), Param(r, "id"))
 	if err != nil {
@@ -99,6 +104,10 @@ func (faultInput) requiredFields() []string { return []string{"Fault"} }
 func (s *Server) handleLocalFault(r *http.Request, in *faultInput) (bool, error) {
 	if s.deps.LocalCloud == nil {
 		return false, errs.NotFoundf("No local cloud.")
+	}
+	// Only instances of a run the caller sees: 404 like the run itself.
+	if _, err := s.deps.Runs.RunOfInstance(r.Context(), Param(r, "id")); err != nil {
+		return false, err
 	}
 	var err error
 	switch in.Fault {

@@ -192,6 +192,16 @@ func (s *Service) Delete(ctx context.Context, id string) error {
 	return s.Store.DeleteRun(ctx, r)
 }
 
+// RunOfInstance returns the run an instance was launched for, if the
+// caller sees it (errs.NotFound otherwise, as for the run itself).
+func (s *Service) RunOfInstance(ctx context.Context, instanceID string) (Run, error) {
+	id, err := s.Store.RunOfInstance(ctx, instanceID)
+	if err != nil {
+		return Run{}, err
+	}
+	return s.Get(ctx, id)
+}
+
 // Instances lists a run's instances.
 func (s *Service) Instances(ctx context.Context, id string) ([]Instance, error) {
 	r, err := s.Get(ctx, id)
