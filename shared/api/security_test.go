@@ -207,3 +207,28 @@ func TestAPI4ConcurrentRevokesAnswer4xxOr200(t *testing.T) {
 		}
 	}
 }
+
+// TestAPI1ProjectOfAnotherTeam (API1:2023 Broken Object Level
+// Authorization; finding 4): a User cannot attach a job to a project of a
+// team they are not in (it would then block that team from deleting it).
+func TestAPI1ProjectOfAnotherTeam(t *testing.T) {
+	e := newEnv(t)
+	a := &e.admin
+	e.do("POST", "/api/v2/Teams", a, map[string]any{"Name": "Ops"}).want(t, 201)
+	opsAcc := e.do("POST", "/api/accounts/CloudFrontAWS", a, map[string]any{"Name": "ops", "BaseRegion": "us-east-1",
+		"RoleArn": role, "Teams": []string{"Ops"}}).want(t, 201).data().(map[string]any)["Id"].(string)
+	opsProject := e.do("POST", "/api/Projects/Add", a, map[string]any{"Name": "ops", "AccountId": opsAcc, "Region": "us-east-1"}).
+		want(t, 201).data().(map[string]any)["Id"].(string)
+	mine := e.do("POST", "/api/accounts/CloudFrontAWS", a, map[string]any{"Name": "mine", "BaseRegion": "us-east-1", "RoleArn": role}).
+		want(t, 201).data().(map[string]any)["Id"].(string)
+	dev := e.newUser("dev@example.com", "User")
+	job := map[string]any{"AccountId": mine, "Name": "x", "AmiId": "ami-0123456789abcdef0", "InstanceType": "t3.micro", "ProjectId": opsProject}
+	got := e.do("POST", "/api/v2/apps/Ami/Add", &dev, job)
+	if got.Status != 400 || got.errors()["ProjectId"] == nil {
+		t.Fatalf("job on another team's project: %d %s, want 400 naming ProjectId", got.Status, got.Raw)
+	}
+	delete(job, "ProjectId")
+	id := e.do("POST", "/api/v2/apps/Ami/Add", &dev, job).want(t, 201).Body["Job"].(map[string]any)["Id"].(string)
+	e.do("PUT", "/api/v2/apps/Ami/"+id, &dev, map[string]any{"ProjectId": opsProject}).want(t, 400)
+	e.do("DELETE", "/api/Projects/"+opsProject, a, nil).want(t, 200)
+}

@@ -110,7 +110,7 @@ func BuildCore(ctx context.Context, c Config) (*Service, error) {
 	if c.Cloud.AutoScaling != nil {
 		groups = c.Cloud.AutoScaling
 	}
-	js := jobs.NewService(st, st, groups)
+	js := jobs.NewService(st, st, st, groups)
 	// The workflow and its executions refer to each other (a task resumes
 	// its execution; the local runner runs the tasks): both are complete
 	// when Build returns.

@@ -10,21 +10,29 @@ import (
 	"github.com/batchplane/batchplane/shared/cloud"
 	"github.com/batchplane/batchplane/shared/errs"
 	"github.com/batchplane/batchplane/shared/identity"
+	"github.com/batchplane/batchplane/shared/projects"
 )
 
 // Service applies job rules on top of a Store.
 type Service struct {
 	Store    Store
 	Accounts accounts.Store
+	// Projects reads the Batchly projects jobs name (ProjectId).
+	Projects ProjectStore
 	// Groups reads customers' Auto Scaling groups (nil skips the check).
 	Groups cloud.AutoScaling
 	Now    func() time.Time
 	NewID  func() string
 }
 
+// ProjectStore reads projects (projects.Store has it).
+type ProjectStore interface {
+	GetProject(ctx context.Context, id string) (projects.Project, error)
+}
+
 // NewService returns a Service with the real clock and ids.
-func NewService(store Store, accs accounts.Store, groups cloud.AutoScaling) *Service {
-	return &Service{Store: store, Accounts: accs, Groups: groups, Now: time.Now, NewID: identity.RandomHex8}
+func NewService(store Store, accs accounts.Store, projs ProjectStore, groups cloud.AutoScaling) *Service {
+	return &Service{Store: store, Accounts: accs, Projects: projs, Groups: groups, Now: time.Now, NewID: identity.RandomHex8}
 }
 
 // Input is what a caller may set on a job; nil fields are left unchanged
@@ -75,6 +83,23 @@ func (s *Service) visibleAccount(ctx context.Context, p identity.Principal, id s
 	return a, err
 }
 
+// checkProject refuses a project the caller does not see, as if it did
+// not exist: a job must not attach to (and so pin) another team's project.
+func (s *Service) checkProject(ctx context.Context, id *string) error {
+	if id == nil || *id == "" {
+		return nil
+	}
+	p, err := identity.Caller(ctx)
+	if err != nil {
+		return err
+	}
+	pr, err := s.Projects.GetProject(ctx, *id)
+	if errs.Is(err, errs.NotFound) || (err == nil && !p.Sees(pr.Teams)) {
+		return errs.Field("ProjectId", fmt.Sprintf("Project %q does not exist.", *id))
+	}
+	return err
+}
+
 // Create creates a job of app (AppASG or AppAMI).
 func (s *Service) Create(ctx context.Context, app string, in Input) (Job, error) {
 	p, err := identity.Caller(ctx)
@@ -108,6 +133,9 @@ func (s *Service) Create(ctx context.Context, app string, in Input) (Job, error)
 // exists; acc is the job's account when the caller has it already.
 func (s *Service) apply(ctx context.Context, j *Job, in Input, acc *accounts.Account) error {
 	if err := validate(j, in); err != nil {
+		return err
+	}
+	if err := s.checkProject(ctx, in.ProjectID); err != nil {
 		return err
 	}
 	if j.ASG == nil || s.Groups == nil || in.AutoScalingGroupName == nil {

@@ -59,7 +59,7 @@ func TestServiceRules(t *testing.T) {
 	bob := identity.WithPrincipal(ctx, identity.Principal{User: bobUser})
 
 	var asked cloud.Target
-	s := jobs.NewService(st, st, groups{get: func(t cloud.Target, name string) (cloud.Group, error) {
+	s := jobs.NewService(st, st, st, groups{get: func(t cloud.Target, name string) (cloud.Group, error) {
 		asked = t
 		switch name {
 		case "web":

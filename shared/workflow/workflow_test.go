@@ -71,7 +71,7 @@ func newHarness(t *testing.T) *harness {
 func (h *harness) start(t *testing.T, app string, in jobs.Input) runs.Run {
 	t.Helper()
 	in.AccountID = &h.acc.ID
-	j, err := jobs.NewService(h.st, h.st, h.lc).Create(h.admin, app, in)
+	j, err := jobs.NewService(h.st, h.st, h.st, h.lc).Create(h.admin, app, in)
 	if err != nil {
 		t.Fatalf("create job: %v", err)
 	}
