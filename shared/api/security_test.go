@@ -232,3 +232,27 @@ func TestAPI1ProjectOfAnotherTeam(t *testing.T) {
 	e.do("PUT", "/api/v2/apps/Ami/"+id, &dev, map[string]any{"ProjectId": opsProject}).want(t, 400)
 	e.do("DELETE", "/api/Projects/"+opsProject, a, nil).want(t, 200)
 }
+
+// TestAPI4OversizedJobIsAClientError (API4:2023; finding 5, items): an
+// AMI job whose lists would not fit in one DynamoDB item is a 400 naming
+// the field, never a 500 from the store.
+func TestAPI4OversizedJobIsAClientError(t *testing.T) {
+	e := newEnv(t)
+	acc := e.do("POST", "/api/accounts/CloudFrontAWS", &e.admin, map[string]any{"Name": "a", "BaseRegion": "us-east-1", "RoleArn": role}).
+		want(t, 201).data().(map[string]any)["Id"].(string)
+	arns := make([]string, 300)
+	for i := range arns {
+		arns[i] = fmt.Sprintf("arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/%s/%d", strings.Repeat("t", 1400), i)
+	}
+	subnets := make([]string, 5000)
+	for i := range subnets {
+		subnets[i] = fmt.Sprintf("subnet-%017x", i)
+	}
+	for field, v := range map[string]any{"TargetGroupARNs": arns, "SubnetIds": subnets} {
+		job := map[string]any{"AccountId": acc, "Name": "big", "AmiId": "ami-0123456789abcdef0", "InstanceType": "t3.micro", field: v}
+		got := e.do("POST", "/api/v2/apps/Ami/Add", &e.admin, job)
+		if got.Status != 400 || got.errors()[field] == nil {
+			t.Errorf("%s: %d %.300s, want 400 naming it", field, got.Status, got.Raw)
+		}
+	}
+}

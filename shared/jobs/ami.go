@@ -48,7 +48,9 @@ func validateAMI(f errs.Fields, j *Job, in Input) {
 	}
 	validateAMILaunch(f, c, in)
 	validateAMICounts(f, c, in)
-	if in.ScalingPolicies != nil {
+	if in.ScalingPolicies != nil && len(*in.ScalingPolicies) > maxPolicies {
+		f.Add("ScalingPolicies", fmt.Sprintf("ScalingPolicies must have at most %d entries.", maxPolicies))
+	} else if in.ScalingPolicies != nil {
 		ps := withPolicyDefaults(*in.ScalingPolicies)
 		validatePolicies(f, ps)
 		c.ScalingPolicies = ps
@@ -70,10 +72,14 @@ func validateAMILaunch(f errs.Fields, c *AMIConfig, in Input) {
 	}
 	setString(f, &c.InstanceProfileArn, in.InstanceProfileArn, "InstanceProfileArn", 2048, false)
 	setMatch(f, &c.VpcID, in.VpcID, "VpcId", vpcRE, true, "VpcId must look like vpc-0123456789abcdef0.")
-	setList(f, &c.SubnetIDs, in.SubnetIDs, "SubnetIds", subnetRE)
-	setList(f, &c.SecurityGroupIDs, in.SecurityGroupIDs, "SecurityGroupIds", sgRE)
-	setList(f, &c.ElasticLoadBalancerNames, in.ElasticLoadBalancerNames, "ElasticLoadBalancerNames", nil)
-	setList(f, &c.TargetGroupARNs, in.TargetGroupARNs, "TargetGroupARNs", nil)
+	// AWS's own limits where it has them: a group's subnets (one per zone,
+	// a few dozen at most), 16 security groups per interface, 50 classic
+	// load balancers and 100 target groups per group; ELB names ≤ 32
+	// characters, ARNs ≤ 2048.
+	setList(f, &c.SubnetIDs, in.SubnetIDs, "SubnetIds", listLimit{entries: 100, entryLen: 24, re: subnetRE})
+	setList(f, &c.SecurityGroupIDs, in.SecurityGroupIDs, "SecurityGroupIds", listLimit{entries: 16, entryLen: 20, re: sgRE})
+	setList(f, &c.ElasticLoadBalancerNames, in.ElasticLoadBalancerNames, "ElasticLoadBalancerNames", listLimit{entries: 50, entryLen: 32})
+	setList(f, &c.TargetGroupARNs, in.TargetGroupARNs, "TargetGroupARNs", listLimit{entries: 100, entryLen: 2048})
 	if len(c.ElasticLoadBalancerNames) > 0 && len(c.TargetGroupARNs) > 0 {
 		f.Add("TargetGroupARNs", "Elastic load balancer and Application load balancer can not be used together: send ElasticLoadBalancerNames or TargetGroupARNs, not both.")
 	}
@@ -103,6 +109,10 @@ func validateAMICounts(f errs.Fields, c *AMIConfig, in Input) {
 		f.Add("MinOnDemandInstanceCount", "MinOnDemandInstanceCount must not exceed DesiredInstanceCount.")
 	}
 }
+
+// maxPolicies bounds an AMI job's scaling policies (one up and one down is
+// the seed's example).
+const maxPolicies = 10
 
 // withPolicyDefaults fills what a policy may leave out with the only
 // values batchplane supports (the seed shows them): Namespace AWS/EC2 and
@@ -141,6 +151,8 @@ func validatePolicies(f errs.Fields, ps []ScalingPolicy) {
 			f.Add(field, "EvaluationPeriods must be from 1 to 100.")
 		case p.ScaleFactor <= 0:
 			f.Add(field, "ScaleFactor must be positive.")
+		case len(p.Unit) > 32:
+			f.Add(field, "Unit must be at most 32 characters.")
 		case p.ScaleAt < 0 || p.ScaleAt > 100:
 			f.Add(field, "ScaleAt must be a CPU percentage from 0 to 100.")
 		}

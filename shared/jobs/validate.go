@@ -116,16 +116,35 @@ func setMatch(f errs.Fields, dst *string, v *string, field string, re *regexp.Re
 	*dst = *v
 }
 
-// setList sets a list whose every entry matches re (any entry when re is nil).
-func setList(f errs.Fields, dst *[]string, v *[]string, field string, re *regexp.Regexp) {
+// listLimit bounds a list: how many entries and how long each may be, so
+// a job always fits in one DynamoDB item (400 KB) with room to spare.
+type listLimit struct {
+	entries, entryLen int
+	re                *regexp.Regexp // nil: any entry
+}
+
+// setList sets a list within lim whose every entry matches lim.re.
+func setList(f errs.Fields, dst *[]string, v *[]string, field string, lim listLimit) {
 	if v == nil {
 		return
 	}
+	if len(*v) > lim.entries {
+		f.Add(field, fmt.Sprintf("%s must have at most %d entries.", field, lim.entries))
+		return
+	}
 	for _, x := range *v {
-		if re != nil && !re.MatchString(x) {
-			f.Add(field, fmt.Sprintf("%q is not a valid %s entry.", x, field))
+		if len(x) > lim.entryLen || (lim.re != nil && !lim.re.MatchString(x)) {
+			f.Add(field, fmt.Sprintf("%q is not a valid %s entry (at most %d characters).", truncate(x, 64), field, lim.entryLen))
 			return
 		}
 	}
 	*dst = *v
+}
+
+// truncate shortens s for an error message.
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n] + "…"
 }

@@ -114,6 +114,16 @@ func TestValidateAMI(t *testing.T) {
 				t.Errorf("policy %+v, want Namespace AWS/EC2 and MetricStatisticType Average", p)
 			}
 		}},
+		{name: "100 subnets", in: base(func(in *Input) { in.SubnetIDs = ptr(repeat("subnet-0123abcd", 100)) })},
+		{name: "101 subnets", in: base(func(in *Input) { in.SubnetIDs = ptr(repeat("subnet-0123abcd", 101)) }), wantFields: []string{"SubnetIds"}},
+		{name: "17 security groups", in: base(func(in *Input) { in.SecurityGroupIDs = ptr(repeat("sg-0123abcd", 17)) }), wantFields: []string{"SecurityGroupIds"}},
+		{name: "ELB name over 32", in: base(func(in *Input) { in.ElasticLoadBalancerNames = ptr([]string{strings.Repeat("e", 33)}) }), wantFields: []string{"ElasticLoadBalancerNames"}},
+		{name: "101 target groups", in: base(func(in *Input) { in.TargetGroupARNs = ptr(repeat("arn:tg", 101)) }), wantFields: []string{"TargetGroupARNs"}},
+		{name: "target group ARN over 2048", in: base(func(in *Input) { in.TargetGroupARNs = ptr([]string{strings.Repeat("a", 2049)}) }), wantFields: []string{"TargetGroupARNs"}},
+		{name: "11 policies", in: base(func(in *Input) { in.ScalingPolicies = ptr(repeat(cpuPolicy(nil)[0], 11)) }), wantFields: []string{"ScalingPolicies"}},
+		{name: "policy unit over 32", in: base(func(in *Input) {
+			in.ScalingPolicies = ptr(cpuPolicy(func(p *ScalingPolicy) { p.Unit = strings.Repeat("u", 33) }))
+		}), wantFields: []string{"ScalingPolicies[0]"}},
 		{name: "empty VPC is allowed", in: base(func(in *Input) { in.VpcID = ptr("") })},
 		{name: "bad AMI id", in: base(func(in *Input) { in.AmiID = ptr("ami-XYZ") }), wantFields: []string{"AmiId"}},
 		{name: "bad instance type", in: base(func(in *Input) { in.InstanceType = ptr("huge") }), wantFields: []string{"InstanceType"}},
@@ -191,4 +201,13 @@ func TestRequired(t *testing.T) {
 			}
 		})
 	}
+}
+
+// repeat returns n copies of v.
+func repeat[T any](v T, n int) []T {
+	out := make([]T, n)
+	for i := range out {
+		out[i] = v
+	}
+	return out
 }
