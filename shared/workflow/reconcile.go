@@ -33,7 +33,21 @@ func (w *Workflow) Reconcile(ctx context.Context, runID string) error {
 		return w.Runs.MarkDirty(ctx, runID)
 	}
 	defer func() { _ = w.Runs.ReleaseRun(context.WithoutCancel(ctx), runID, holder) }()
-	for range 3 {
+	for pass := range 3 {
+		// Each pass renews the lease for a whole leaseTime: passes after a
+		// slow one must not run on an expired lease that another reconcile
+		// may have taken meanwhile. A lease lost that way is left to its
+		// new holder, with the dirty mark for the work this one did not do.
+		if pass > 0 {
+			now := w.now()
+			ok, err := w.Runs.LeaseRun(ctx, runID, holder, now, now.Add(leaseTime))
+			if err != nil {
+				return err
+			}
+			if !ok {
+				return w.Runs.MarkDirty(ctx, runID)
+			}
+		}
 		if err := w.reconcile(ctx, runID); err != nil {
 			return err
 		}
