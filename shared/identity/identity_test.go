@@ -41,6 +41,12 @@ func TestValidateTeam(t *testing.T) {
 		{"65 characters", TeamInput{Name: ptr(strings.Repeat("é", 65))}, true, "", []string{"Name"}},
 		{"a slash", TeamInput{Name: ptr("a/b")}, true, "", []string{"Name"}},
 		{"looks like a team id", TeamInput{Name: ptr("Z-0123ABCD")}, true, "", []string{"Name"}},
+		{"NUL", TeamInput{Name: ptr("a\x00b")}, true, "", []string{"Name"}},
+		{"zero-width space", TeamInput{Name: ptr("Organization\u200b")}, true, "", []string{"Name"}},
+		{"no-break space", TeamInput{Name: ptr("Data\u00a0Team")}, true, "", []string{"Name"}},
+		{"invalid UTF-8", TeamInput{Name: ptr("a\xffb")}, true, "", []string{"Name"}},
+		{"dot dot", TeamInput{Name: ptr("..")}, true, "", []string{"Name"}},
+		{"dots inside are fine", TeamInput{Name: ptr("v1.2 team")}, true, "v1.2 team", nil},
 		{"description 513 characters", TeamInput{Name: ptr("x"), Description: ptr(strings.Repeat("d", 513))}, true, "", []string{"Description"}},
 	}
 	for _, tt := range tests {

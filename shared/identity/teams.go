@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/batchplane/batchplane/shared/errs"
@@ -14,6 +15,22 @@ import (
 type TeamInput struct {
 	Name        *string
 	Description *string
+}
+
+// printable reports whether s is valid UTF-8 of printable characters only
+// (letters, marks, numbers, punctuation, symbols and the ASCII space), so
+// a name cannot hide a NUL, a zero-width joiner or a look-alike space:
+// "Organization" followed by U+200B is refused, not a second Organization.
+func printable(s string) bool {
+	if !utf8.ValidString(s) {
+		return false
+	}
+	for _, r := range s {
+		if !unicode.IsPrint(r) {
+			return false
+		}
+	}
+	return true
 }
 
 func validateTeam(in TeamInput, create bool) (name string, err error) {
@@ -29,6 +46,10 @@ func validateTeam(in TeamInput, create bool) (name string, err error) {
 			f.Add("Name", "Name must not be empty.")
 		case utf8.RuneCountInString(name) > 64:
 			f.Add("Name", "Name must be at most 64 characters.")
+		case !printable(name):
+			f.Add("Name", "Name must be printable characters: no control, format (zero-width) or non-ASCII space characters.")
+		case strings.Trim(name, ".") == "":
+			f.Add("Name", "Name must not be only dots.")
 		case strings.ContainsAny(name, "/\\?#%"):
 			f.Add("Name", "Name must not contain / \\ ? # or %.")
 		case teamIDRE.MatchString(name):
