@@ -127,3 +127,38 @@ func TestCurlSigV4(t *testing.T) {
 		}
 	}
 }
+
+// TestSigV4EncodedSlash (issue 7 finding 12): a path with %2F inside a
+// segment authenticates with both of aws-sdk-go-v2's path encodings (the
+// default double encoding and DisableURIPathEscaping's single one) and with
+// curl --aws-sigv4: the request reaches the router (404: no such account).
+func TestSigV4EncodedSlash(t *testing.T) {
+	e := newEnv(t)
+	const path = "/api/accounts/a%2Fb"
+	sum := sha256.Sum256(nil)
+	creds := aws.Credentials{AccessKeyID: e.admin.AccessKey, SecretAccessKey: e.admin.SecretKey}
+	for _, single := range []bool{false, true} {
+		req, _ := http.NewRequest("GET", e.srv.URL+path, nil)
+		signer := v4.NewSigner(func(o *v4.SignerOptions) { o.DisableURIPathEscaping = single })
+		if err := signer.SignHTTP(context.Background(), creds, req, hex.EncodeToString(sum[:]), "execute-api", "us-east-1", time.Now()); err != nil {
+			t.Fatal(err)
+		}
+		if got := e.send(req); got.Status != 404 {
+			t.Errorf("DisableURIPathEscaping=%v: %d, want 404 (authenticated): %s", single, got.Status, got.Raw)
+		}
+	}
+	if _, err := exec.LookPath("curl"); err != nil {
+		return
+	}
+	if out, _ := exec.Command("curl", "--help", "all").Output(); !strings.Contains(string(out), "--aws-sigv4") {
+		return
+	}
+	out, err := exec.Command("curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", "--aws-sigv4", "aws:amz:us-east-1:execute-api",
+		"--user", e.admin.AccessKey+":"+e.admin.SecretKey, e.srv.URL+path).Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(out) != "404" {
+		t.Errorf("curl --aws-sigv4 %s: HTTP %s, want 404 (authenticated)", path, out)
+	}
+}

@@ -216,8 +216,8 @@ func canonicalRequest(r *http.Request, uri, query string, signedHeaders []string
 // canonicalURI normalizes the path (dot segments, duplicate slashes) and
 // URI-encodes each decoded segment, as AWS's test suite and SDK signers do:
 // a path sent as /Test%20Teams or /ሴ signs as /Test%20Teams and /%E1%88%B4.
-// With double, the escaped segments are encoded again instead (the form
-// aws-sdk-go-v2's signer produces).
+// A %2F inside a segment stays %2F. With double, the escaped segments are
+// encoded again instead (the form aws-sdk-go-v2's signer produces).
 func canonicalURI(escaped string, double bool) string {
 	if escaped == "" {
 		return "/"
@@ -234,7 +234,11 @@ func canonicalURI(escaped string, double bool) string {
 			continue
 		}
 		if dec, err := url.PathUnescape(seg); err == nil && !double {
-			seg = dec
+			// A slash decoded from %2F is part of the segment, not a
+			// separator: encode it again, as curl and the SDK's
+			// DisableURIPathEscaping signer keep it.
+			out = append(out, uriEncode(dec, true))
+			continue
 		}
 		out = append(out, uriEncode(seg, false))
 	}
