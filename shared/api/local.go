@@ -17,6 +17,19 @@ type LocalCloud interface {
 	InjectUnhealthy(instanceID string) error
 }
 
+// LocalRoutes are the local-only routes and the local cloud they drive.
+// Only the local runtime (make run) constructs them, so the Lambda
+// binaries link neither these handlers nor fault injection.
+type LocalRoutes struct {
+	bind  func(*Server) []endpoint
+	cloud LocalCloud
+}
+
+// NewLocalRoutes returns the local-only routes over the local cloud c.
+func NewLocalRoutes(c LocalCloud) *LocalRoutes {
+	return &LocalRoutes{bind: (*Server).localRoutes, cloud: c}
+}
+
 // localRoutes binds the local-only routes (make run).
 func (s *Server) localRoutes() []endpoint {
 	return []endpoint{
@@ -40,7 +53,7 @@ func (localGroupInput) requiredFields() []string { return []string{"Name"} }
 // handleLocalGroupAdd handles "POST /local/accounts/{id}/AutoScalingGroups":
 // a new Auto Scaling group in the local cloud (Administrators only).
 func (s *Server) handleLocalGroupAdd(r *http.Request, in *localGroupInput) (bool, error) {
-	if s.deps.LocalCloud == nil {
+	if s.deps.Local.cloud == nil {
 		return false, errs.NotFoundf("No local cloud.")
 	}
 	// Its launch script runs as a process on this machine.
@@ -86,7 +99,7 @@ func (s *Server) handleLocalGroupAdd(r *http.Request, in *localGroupInput) (bool
 	if err := f.Err(); err != nil {
 		return false, err
 	}
-	if err := s.deps.LocalCloud.CreateGroup(a.Target(region), g); err != nil {
+	if err := s.deps.Local.cloud.CreateGroup(a.Target(region), g); err != nil {
 		return false, errs.E(errs.Conflict, "%v", err)
 	}
 	return true, nil
@@ -102,7 +115,7 @@ func (faultInput) requiredFields() []string { return []string{"Fault"} }
 // handleLocalFault handles "POST /local/instances/{id}/faults": inject a
 // spot interruption or an unhealthy status into a local instance.
 func (s *Server) handleLocalFault(r *http.Request, in *faultInput) (bool, error) {
-	if s.deps.LocalCloud == nil {
+	if s.deps.Local.cloud == nil {
 		return false, errs.NotFoundf("No local cloud.")
 	}
 	// Only instances of a run the caller sees: 404 like the run itself.
@@ -112,9 +125,9 @@ func (s *Server) handleLocalFault(r *http.Request, in *faultInput) (bool, error)
 	var err error
 	switch in.Fault {
 	case "spot-interruption":
-		err = s.deps.LocalCloud.InjectSpotInterruption(Param(r, "id"))
+		err = s.deps.Local.cloud.InjectSpotInterruption(Param(r, "id"))
 	case "unhealthy":
-		err = s.deps.LocalCloud.InjectUnhealthy(Param(r, "id"))
+		err = s.deps.Local.cloud.InjectUnhealthy(Param(r, "id"))
 	default:
 		err = errs.Field("Fault", `Fault must be "spot-interruption" or "unhealthy".`)
 	}

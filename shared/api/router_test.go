@@ -11,8 +11,7 @@ import (
 // (infra's TestRouteDrift compares the table with CDK and template.yaml):
 // every route of the table has a handler and every handler a route.
 func TestEveryRouteHasAHandler(t *testing.T) {
-	s := &Server{}
-	h := s.handlers()
+	h := testServer().handlers()
 	for _, r := range routes.All {
 		if _, ok := h[r.Name]; !ok {
 			t.Errorf("route %s (%s %s) has no handler", r.Name, r.Method, r.Path)
@@ -27,7 +26,7 @@ func TestEveryRouteHasAHandler(t *testing.T) {
 }
 
 func TestRouterMatching(t *testing.T) {
-	rt, err := newRouter(routes.All, (&Server{}).handlers())
+	rt, err := newRouter(routes.All, testServer().handlers())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -34,8 +34,8 @@ type Deps struct {
 	// Function, when set, limits the router to that Lambda function's routes
 	// (routes.Route.Function); "" serves every route.
 	Function string
-	// Local enables the LocalOnly routes (make run only).
-	Local bool
+	// Local serves the LocalOnly routes (make run only; nil in AWS).
+	Local *LocalRoutes
 
 	Jobs     *jobs.Service
 	Projects *projects.Service
@@ -44,8 +44,6 @@ type Deps struct {
 	// Sealer seals those whose route has a SecretResponse.
 	Sealer      identity.Sealer
 	Idempotency idempotency.Store
-	// LocalCloud injects faults (make run only).
-	LocalCloud LocalCloud
 }
 
 // Server is the whole HTTP API: the router behind the middleware.
@@ -76,7 +74,7 @@ func New(d Deps) (*Server, error) {
 	s := &Server{deps: d}
 	var table []routes.Route
 	for _, r := range routes.All {
-		if (d.Function == "" || r.Function == d.Function) && (d.Local || !r.LocalOnly) {
+		if (d.Function == "" || r.Function == d.Function) && (d.Local != nil || !r.LocalOnly) {
 			table = append(table, r)
 		}
 	}
@@ -99,7 +97,7 @@ func New(d Deps) (*Server, error) {
 // functions binds each Lambda function (routes.Fn*) to its routes: one
 // file of shared/api per function, named after it, declares them.
 func (s *Server) functions() map[string][]endpoint {
-	return map[string][]endpoint{
+	m := map[string][]endpoint{
 		routes.FnMeta:     s.metaRoutes(),
 		routes.FnAccounts: s.accountsRoutes(),
 		routes.FnUsers:    s.usersRoutes(),
@@ -110,8 +108,11 @@ func (s *Server) functions() map[string][]endpoint {
 		routes.FnJobs:     s.jobsRoutes(),
 		routes.FnApps:     s.appsRoutes(),
 		routes.FnRuns:     s.runsRoutes(),
-		routes.FnLocal:    s.localRoutes(),
 	}
+	if s.deps.Local != nil {
+		m[routes.FnLocal] = s.deps.Local.bind(s)
+	}
+	return m
 }
 
 // endpoints returns the bindings of every route.

@@ -35,8 +35,9 @@ type Config struct {
 	Sealer identity.Sealer
 	// Function limits the API to one Lambda function's routes; "" serves all.
 	Function string
-	// Local enables the local-only routes (make run).
-	Local bool
+	// Local serves the local-only routes over the local cloud (make run
+	// only: shared/local sets it, so no Lambda links them).
+	Local *api.LocalRoutes
 	// Cloud reaches customers' AWS accounts (or the local cloud).
 	Cloud cloud.Cloud
 	// Catalog prices instance hours.
@@ -46,8 +47,6 @@ type Config struct {
 	// it: the tasks are Lambda functions), the local state machine runner
 	// under make run. It may keep wf but not use it before Build returns.
 	Executions func(wf *workflow.Workflow) runs.Executions
-	// LocalCloud injects faults into the local cloud (make run only).
-	LocalCloud api.LocalCloud
 }
 
 // Service is the built service: the store, the domain services, the run
@@ -82,7 +81,6 @@ func Build(ctx context.Context, c Config) (*Service, error) {
 		Runs:        svc.Runs,
 		Jobs:        svc.Jobs,
 		Projects:    svc.Projects,
-		LocalCloud:  c.LocalCloud,
 	})
 	if err != nil {
 		return nil, err

@@ -18,6 +18,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
+	"github.com/batchplane/batchplane/shared/api"
 	"github.com/batchplane/batchplane/shared/app"
 	localcloud "github.com/batchplane/batchplane/shared/cloud/local"
 	"github.com/batchplane/batchplane/shared/identity"
@@ -235,7 +236,7 @@ func Wire(ctx context.Context, o WireOptions) (*Runtime, error) {
 	}
 	var ex *Executions
 	svc, err := app.Build(ctx, app.Config{DB: o.DB, Table: o.Table, Region: app.LocalRegion, Sealer: o.Sealer,
-		Local: true, Cloud: lc.Cloud(), Catalog: prices.Catalog{}, LocalCloud: lc,
+		Local: api.NewLocalRoutes(lc), Cloud: lc.Cloud(), Catalog: prices.Catalog{},
 		Executions: func(wf *workflow.Workflow) runs.Executions {
 			ex = NewExecutions(ctx, m, wf, o.DB, o.Table, o.OnTransition)
 			return ex
