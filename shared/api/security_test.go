@@ -305,3 +305,47 @@ func fill(path, v string) string {
 	}
 	return strings.Join(segs, "/")
 }
+
+// TestEveryAdminRouteRefusesAUser (API5:2023 Broken Function Level
+// Authorization): every route the table marks Admin answers a User 403 on
+// an object the User can see (an object they cannot see is a 404, as
+// everywhere). Ids come from fixtures by the path's resource; an Admin
+// route on a resource without one fails the test until it gets one.
+func TestEveryAdminRouteRefusesAUser(t *testing.T) {
+	e := newEnv(t)
+	a := &e.admin
+	user := e.newUser("user@example.com", identity.RoleUser)
+	acc := e.do("POST", "/api/accounts/CloudFrontAWS", a, map[string]any{"Name": "shared", "BaseRegion": "us-east-1", "RoleArn": role}).
+		want(t, 201).data().(map[string]any)["Id"].(string)
+	project := e.do("POST", "/api/Projects/Add", a, map[string]any{"Name": "p", "AccountId": acc, "Region": "us-east-1"}).
+		want(t, 201).data().(map[string]any)["Id"].(string)
+	e.do("POST", "/api/v2/Teams", a, map[string]any{"Name": "Ops"}).want(t, 201)
+	fixtures := map[string]string{"accounts": acc, "users": "1", "projects": project, "teams": "Ops"}
+	n := 0
+	for _, rt := range routes.Deployed() {
+		if !rt.Admin {
+			continue
+		}
+		n++
+		path := rt.Path
+		if i := strings.Index(path, "/{"); i >= 0 {
+			res := strings.ToLower(path[strings.LastIndex(path[:i], "/")+1 : i])
+			id, ok := fixtures[res]
+			if !ok {
+				t.Errorf("%s: no fixture for %q ids", rt.Name, res)
+				continue
+			}
+			path = fill(path, id)
+		}
+		var body any
+		if rt.Method == "POST" || rt.Method == "PUT" {
+			body = "{}"
+		}
+		if got := e.do(rt.Method, path, &user, body); got.Status != 403 {
+			t.Errorf("%s (%s %s) as a User: %d, want 403: %.200s", rt.Name, rt.Method, path, got.Status, got.Raw)
+		}
+	}
+	if n == 0 {
+		t.Fatal("no route is marked Admin")
+	}
+}

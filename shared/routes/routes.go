@@ -27,6 +27,9 @@ type Route struct {
 	LocalOnly bool
 	// Summary is the route's one-line description in the OpenAPI document.
 	Summary string
+	// Admin routes are for Administrators only: a User gets 403. The domain
+	// enforces it; the security suite checks it for every route marked so.
+	Admin bool
 	// SecretResponse marks a route whose response holds a secret shown once
 	// (a new API key's SecretKey): an Idempotency-Key's record of it is
 	// stored sealed, never in clear.
@@ -79,26 +82,26 @@ var All = []Route{
 	// Accounts: cmpute.io (seed 001) and Batchly (seed 000).
 	{Name: "accounts.list", Method: "GET", Path: "/api/accounts", Aliases: []string{"/api/Accounts"}, Function: FnAccounts, Summary: "List accounts"},
 	{Name: "accounts.get", Method: "GET", Path: "/api/accounts/{id}", Aliases: []string{"/api/Accounts/{id}"}, Function: FnAccounts, Summary: "Get an account"},
-	{Name: "accounts.add", Method: "POST", Path: "/api/accounts/CloudFrontAWS", Aliases: []string{"/api/Accounts/AWS"}, Function: FnAccounts, Summary: "Register an AWS account"},
-	{Name: "accounts.update", Method: "PUT", Path: "/api/accounts/{id}", Aliases: []string{"/api/Accounts/{id}"}, Function: FnAccounts, Summary: "Update an account"},
-	{Name: "accounts.delete", Method: "DELETE", Path: "/api/accounts/{id}", Aliases: []string{"/api/Accounts/{id}"}, Function: FnAccounts, Summary: "Delete an account"},
+	{Name: "accounts.add", Method: "POST", Path: "/api/accounts/CloudFrontAWS", Aliases: []string{"/api/Accounts/AWS"}, Function: FnAccounts, Summary: "Register an AWS account", Admin: true},
+	{Name: "accounts.update", Method: "PUT", Path: "/api/accounts/{id}", Aliases: []string{"/api/Accounts/{id}"}, Function: FnAccounts, Summary: "Update an account", Admin: true},
+	{Name: "accounts.delete", Method: "DELETE", Path: "/api/accounts/{id}", Aliases: []string{"/api/Accounts/{id}"}, Function: FnAccounts, Summary: "Delete an account", Admin: true},
 
 	// Users (seed 001).
 	{Name: "users.list", Method: "GET", Path: "/api/users", Function: FnUsers, Summary: "List users"},
 	{Name: "users.get", Method: "GET", Path: "/api/users/{id}", Function: FnUsers, Summary: "Get a user"},
-	{Name: "users.add", Method: "POST", Path: "/api/users", Function: FnUsers, Summary: "Add a user"},
-	{Name: "users.update", Method: "PUT", Path: "/api/users/{id}", Function: FnUsers, Summary: "Update a user"},
+	{Name: "users.add", Method: "POST", Path: "/api/users", Function: FnUsers, Summary: "Add a user", Admin: true},
+	{Name: "users.update", Method: "PUT", Path: "/api/users/{id}", Function: FnUsers, Summary: "Update a user", Admin: true},
 	{Name: "users.teams", Method: "GET", Path: "/api/v2/Users/Teams", Function: FnUsers, Summary: "List the caller's teams"},
 
 	// Teams (seed 001, v2 shapes). {id} is a team id or, as the seed's
 	// example shows, a team name.
 	{Name: "teams.list", Method: "GET", Path: "/api/v2/Teams", Function: FnTeams, Summary: "List teams"},
 	{Name: "teams.get", Method: "GET", Path: "/api/v2/Teams/{id}", Function: FnTeams, Summary: "Get a team by id or name"},
-	{Name: "teams.add", Method: "POST", Path: "/api/v2/Teams", Function: FnTeams, Summary: "Add a team"},
-	{Name: "teams.update", Method: "PUT", Path: "/api/v2/Teams/{id}", Function: FnTeams, Summary: "Update a team"},
-	{Name: "teams.delete", Method: "DELETE", Path: "/api/v2/Teams/{id}", Function: FnTeams, Summary: "Delete a team"},
+	{Name: "teams.add", Method: "POST", Path: "/api/v2/Teams", Function: FnTeams, Summary: "Add a team", Admin: true},
+	{Name: "teams.update", Method: "PUT", Path: "/api/v2/Teams/{id}", Function: FnTeams, Summary: "Update a team", Admin: true},
+	{Name: "teams.delete", Method: "DELETE", Path: "/api/v2/Teams/{id}", Function: FnTeams, Summary: "Delete a team", Admin: true},
 	{Name: "teams.users", Method: "GET", Path: "/api/v2/Teams/{id}/Users", Function: FnTeams, Summary: "List a team's users"},
-	{Name: "teams.addUsers", Method: "POST", Path: "/api/v2/Teams/{id}/Users", Function: FnTeams, Summary: "Add users to a team"},
+	{Name: "teams.addUsers", Method: "POST", Path: "/api/v2/Teams/{id}/Users", Function: FnTeams, Summary: "Add users to a team", Admin: true},
 
 	// Regions (seed 001), also under the documented doubled prefix.
 	{Name: "regions.list", Method: "GET", Path: "/api/caches/regions", Aliases: []string{"/api/api/caches/regions"}, Function: FnRegions, Summary: "List regions", Query: []string{"platform"}},
@@ -111,9 +114,9 @@ var All = []Route{
 	// Projects (Batchly, seed 000).
 	{Name: "projects.list", Method: "GET", Path: "/api/Projects", Function: FnProjects, Summary: "List projects"},
 	{Name: "projects.get", Method: "GET", Path: "/api/Projects/{id}", Function: FnProjects, Summary: "Get a project"},
-	{Name: "projects.add", Method: "POST", Path: "/api/Projects/Add", Function: FnProjects, Summary: "Add a project"},
-	{Name: "projects.update", Method: "PUT", Path: "/api/Projects/{id}", Function: FnProjects, Summary: "Update a project"},
-	{Name: "projects.delete", Method: "DELETE", Path: "/api/Projects/{id}", Function: FnProjects, Summary: "Delete a project"},
+	{Name: "projects.add", Method: "POST", Path: "/api/Projects/Add", Function: FnProjects, Summary: "Add a project", Admin: true},
+	{Name: "projects.update", Method: "PUT", Path: "/api/Projects/{id}", Function: FnProjects, Summary: "Update a project", Admin: true},
+	{Name: "projects.delete", Method: "DELETE", Path: "/api/Projects/{id}", Function: FnProjects, Summary: "Delete a project", Admin: true},
 
 	// Jobs common to all apps (seed 001 and Batchly's seed 000).
 	{Name: "jobs.list", Method: "GET", Path: "/api/jobs", Aliases: []string{"/api/Jobs"}, Function: FnJobs, Summary: "List jobs of every app"},
@@ -147,7 +150,7 @@ var All = []Route{
 	{Name: "runs.rightsize", Method: "GET", Path: "/api/v2/runs/{id}/RightSizeRecommendations", Function: FnRuns, Summary: "Get a run's right-size advice"},
 
 	// Local-only: drive the local cloud (absent from AWS deployments).
-	{Name: "local.groups.add", Method: "POST", Path: "/local/accounts/{id}/AutoScalingGroups", Function: FnLocal, LocalOnly: true, Summary: "Add an Auto Scaling group to the local cloud"},
+	{Name: "local.groups.add", Method: "POST", Path: "/local/accounts/{id}/AutoScalingGroups", Function: FnLocal, LocalOnly: true, Summary: "Add an Auto Scaling group to the local cloud", Admin: true},
 	{Name: "local.instances.fault", Method: "POST", Path: "/local/instances/{id}/faults", Function: FnLocal, LocalOnly: true, Summary: "Inject a fault into a local instance"},
 }
 
