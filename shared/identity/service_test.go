@@ -6,7 +6,6 @@ import (
 
 	"github.com/batchplane/batchplane/shared/errs"
 	"github.com/batchplane/batchplane/shared/identity"
-	"github.com/batchplane/batchplane/shared/secrets"
 	"github.com/batchplane/batchplane/shared/store/storetest"
 )
 
@@ -17,20 +16,15 @@ func ptr[T any](v T) *T { return &v }
 func TestServiceRules(t *testing.T) {
 	ctx := context.Background()
 	st := storetest.New(t)
-	sealer, err := secrets.NewAESGCM(make([]byte, 32))
+	s, admin := storetest.Admin(t, st)
+	me, err := identity.Caller(admin)
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := identity.NewService(st, sealer)
-	nk, _, err := s.Bootstrap(ctx, "admin@example.com")
-	if err != nil {
-		t.Fatal(err)
+	adminKeys, err := s.Keys(admin, me.User.ID)
+	if err != nil || len(adminKeys) != 1 {
+		t.Fatalf("admin keys %v: %v", adminKeys, err)
 	}
-	cred, err := s.Lookup(ctx, nk.AccessKey)
-	if err != nil {
-		t.Fatal(err)
-	}
-	admin := identity.WithPrincipal(ctx, identity.Principal{User: cred.User})
 	bobUser, err := s.CreateUser(admin, identity.UserInput{UserName: ptr("bob@example.com"), FullName: ptr("Bob"), Role: ptr(identity.RoleUser)})
 	if err != nil {
 		t.Fatal(err)
@@ -65,13 +59,13 @@ func TestServiceRules(t *testing.T) {
 			return err
 		}, errs.Forbidden},
 		{"an administrator cannot demote themselves", func() error {
-			_, err := s.UpdateUser(admin, cred.User.ID, identity.UserInput{Role: ptr(identity.RoleUser)})
+			_, err := s.UpdateUser(admin, me.User.ID, identity.UserInput{Role: ptr(identity.RoleUser)})
 			return err
 		}, errs.Invalid},
-		{"a user cannot create keys for others", func() error { _, err := s.CreateKey(bob, cred.User.ID); return err }, errs.Forbidden},
+		{"a user cannot create keys for others", func() error { _, err := s.CreateKey(bob, me.User.ID); return err }, errs.Forbidden},
 		{"an administrator cannot create keys for nobody", func() error { _, err := s.CreateKey(admin, 999); return err }, errs.Invalid},
-		{"a user does not see others' keys", func() error { _, err := s.Keys(bob, cred.User.ID); return err }, errs.NotFound},
-		{"a user cannot revoke others' keys", func() error { return s.RevokeKey(bob, nk.AccessKey) }, errs.NotFound},
+		{"a user does not see others' keys", func() error { _, err := s.Keys(bob, me.User.ID); return err }, errs.NotFound},
+		{"a user cannot revoke others' keys", func() error { return s.RevokeKey(bob, adminKeys[0].AccessKey) }, errs.NotFound},
 		{"an administrator sees a user's keys", func() error { _, err := s.Keys(admin, bobUser.ID); return err }, ""},
 		{"an administrator revokes a user's key", func() error { return s.RevokeKey(admin, bobKey.AccessKey) }, ""},
 		{"revoking twice is fine", func() error { return s.RevokeKey(bob, bobKey.AccessKey) }, ""},

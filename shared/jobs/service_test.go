@@ -10,7 +10,6 @@ import (
 	"github.com/batchplane/batchplane/shared/errs"
 	"github.com/batchplane/batchplane/shared/identity"
 	"github.com/batchplane/batchplane/shared/jobs"
-	"github.com/batchplane/batchplane/shared/secrets"
 	"github.com/batchplane/batchplane/shared/store/storetest"
 )
 
@@ -30,20 +29,7 @@ func (g groups) GetGroup(_ context.Context, t cloud.Target, name string) (cloud.
 func TestServiceRules(t *testing.T) {
 	ctx := context.Background()
 	st := storetest.New(t)
-	sealer, err := secrets.NewAESGCM(make([]byte, 32))
-	if err != nil {
-		t.Fatal(err)
-	}
-	ids := identity.NewService(st, sealer)
-	nk, _, err := ids.Bootstrap(ctx, "admin@example.com")
-	if err != nil {
-		t.Fatal(err)
-	}
-	u, err := st.GetUser(ctx, nk.UserID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	admin := identity.WithPrincipal(ctx, identity.Principal{User: u})
+	ids, admin := storetest.Admin(t, st)
 	if _, err := ids.CreateTeam(admin, identity.TeamInput{Name: ptr("Data")}); err != nil {
 		t.Fatal(err)
 	}

@@ -24,8 +24,11 @@ func (w *Workflow) Reconcile(ctx context.Context, runID string) error {
 	// the same replacement from stale views. Whoever cannot take the lease
 	// marks the run dirty, and the holder reconciles once more.
 	holder := uuid.NewString()
-	now := w.now()
-	ok, err := w.Runs.LeaseRun(ctx, runID, holder, now, now.Add(leaseTime))
+	lease := func() (bool, error) {
+		now := w.now()
+		return w.Runs.LeaseRun(ctx, runID, holder, now, now.Add(leaseTime))
+	}
+	ok, err := lease()
 	if err != nil {
 		return err
 	}
@@ -39,8 +42,7 @@ func (w *Workflow) Reconcile(ctx context.Context, runID string) error {
 		// may have taken meanwhile. A lease lost that way is left to its
 		// new holder, with the dirty mark for the work this one did not do.
 		if pass > 0 {
-			now := w.now()
-			ok, err := w.Runs.LeaseRun(ctx, runID, holder, now, now.Add(leaseTime))
+			ok, err := lease()
 			if err != nil {
 				return err
 			}

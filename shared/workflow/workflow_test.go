@@ -12,7 +12,6 @@ import (
 	"github.com/batchplane/batchplane/shared/identity"
 	"github.com/batchplane/batchplane/shared/jobs"
 	"github.com/batchplane/batchplane/shared/runs"
-	"github.com/batchplane/batchplane/shared/secrets"
 	"github.com/batchplane/batchplane/shared/store"
 	"github.com/batchplane/batchplane/shared/store/storetest"
 	"github.com/batchplane/batchplane/shared/workflow"
@@ -38,21 +37,8 @@ type harness struct {
 
 func newHarness(t *testing.T) *harness {
 	t.Helper()
-	ctx := context.Background()
 	st := storetest.New(t)
-	sealer, err := secrets.NewAESGCM(make([]byte, 32))
-	if err != nil {
-		t.Fatal(err)
-	}
-	nk, _, err := identity.NewService(st, sealer).Bootstrap(ctx, "admin@example.com")
-	if err != nil {
-		t.Fatalf("bootstrap: %v", err)
-	}
-	u, err := st.GetUser(ctx, nk.UserID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	admin := identity.WithPrincipal(ctx, identity.Principal{User: u})
+	_, admin := storetest.Admin(t, st)
 	acc, err := accounts.NewService(st, st).Create(admin, accounts.Input{Name: ptr("prod"), BaseRegion: ptr("us-east-1"),
 		RoleArn: ptr("arn:aws:iam::123456789012:role/batchplane")})
 	if err != nil {

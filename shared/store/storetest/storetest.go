@@ -16,6 +16,8 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
+	"github.com/batchplane/batchplane/shared/identity"
+	"github.com/batchplane/batchplane/shared/secrets"
 	"github.com/batchplane/batchplane/shared/store"
 	"github.com/batchplane/batchplane/shared/store/dynamolocal"
 )
@@ -124,4 +126,26 @@ func New(tb testing.TB) *store.Store {
 	tb.Helper()
 	db := Client(tb)
 	return store.New(db, NewTable(tb, db), store.NewTokens([]byte("0123456789abcdef0123456789abcdef")))
+}
+
+// Admin bootstraps the first Administrator in st and returns the identity
+// service and a context acting as that Administrator (nothing is sent over
+// HTTP: the domain services take the caller from the context).
+func Admin(tb testing.TB, st *store.Store) (*identity.Service, context.Context) {
+	tb.Helper()
+	sealer, err := secrets.NewAESGCM(make([]byte, 32))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	ids := identity.NewService(st, sealer)
+	ctx := context.Background()
+	nk, _, err := ids.Bootstrap(ctx, "admin@example.com")
+	if err != nil {
+		tb.Fatalf("bootstrap: %v", err)
+	}
+	u, err := st.GetUser(ctx, nk.UserID)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return ids, identity.WithPrincipal(ctx, identity.Principal{User: u})
 }
