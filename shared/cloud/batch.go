@@ -1,0 +1,89 @@
+package cloud
+
+import (
+	"context"
+	"time"
+)
+
+// BatchTool is what a tool's jobs need from an executor: in AWS a job
+// definition (image, argv with Ref::name parameters, vCPU and memory) in a
+// job queue on a managed spot compute environment; locally the argv.
+type BatchTool struct {
+	// ToolID is batchplane's id of the tool (it names the AWS resources,
+	// so creating them again is idempotent).
+	ToolID  string
+	Version string
+	Image   string
+	// Command is the tool's argv; an element `{name}` stands for the job's
+	// arg name (batches.Placeholders).
+	Command []string
+	CPU     float64
+	// Memory in MiB.
+	Memory      int
+	Filesystems []string
+}
+
+// BatchJobSpec is one job to run: one attempt of one job of a batch.
+type BatchJobSpec struct {
+	BatchID string
+	Index   int
+	Attempt int
+	// Name is unique per job attempt and stable across retried submissions
+	// of the same attempt, so a crash between submitting and recording the
+	// submission is detectable (AWS Batch's jobName; at most 128 of
+	// [A-Za-z0-9_-]).
+	Name string
+	Tool BatchTool
+	Args map[string]string
+	// Argv is the tool's command with the args substituted (local executor).
+	Argv []string
+	CPU  float64
+	// Memory in MiB.
+	Memory int
+}
+
+// BatchJobState is an executor's observation of one job attempt: AWS
+// Batch's "Batch Job State Change" event or DescribeJobs, or the local
+// executor's process transitions. The batches service turns it into a
+// batches.Event and applies it.
+type BatchJobState struct {
+	BatchID    string
+	Index      int
+	Attempt    int
+	ExternalID string
+	// Status is AWS Batch's status name (SUBMITTED … SUCCEEDED, FAILED).
+	Status    string
+	Reason    string
+	At        time.Time
+	StartedAt *time.Time
+	// LogID is the job's log (AWS: its CloudWatch log stream name).
+	LogID string
+}
+
+// LogLine is one line of a job's output.
+type LogLine struct {
+	Time    time.Time
+	Message string
+}
+
+// Batch runs tool jobs: AWS Batch in the customer's account, or processes
+// on this machine. States arrive asynchronously: in AWS as EventBridge
+// events into the events function; locally from the executor's callback.
+type Batch interface {
+	// EnsureTool creates (or finds) what the tool's jobs run on; calling it
+	// again for the same tool and version creates nothing.
+	EnsureTool(ctx context.Context, t Target, tool BatchTool) error
+	// Submit starts one job attempt and returns the executor's id for it.
+	// Submitting a spec whose Name was already submitted returns the first
+	// submission's id, not a second job.
+	Submit(ctx context.Context, t Target, spec BatchJobSpec) (externalID string, err error)
+	// Cancel stops queued or running jobs (by external id); a job that has
+	// ended is no error.
+	Cancel(ctx context.Context, t Target, externalIDs []string, reason string) error
+	// Describe returns the current state of jobs (the safety sweep's view
+	// when events were lost); unknown ids are left out.
+	Describe(ctx context.Context, t Target, externalIDs []string) ([]BatchJobState, error)
+	// Logs returns a page of a job's log, oldest first, from token ("" for
+	// the start); next is "" at the end.
+	Logs(ctx context.Context, t Target, logID, token string, limit int) (lines []LogLine, next string, err error)
+}
