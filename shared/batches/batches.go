@@ -7,6 +7,7 @@
 package batches
 
 import (
+	"context"
 	"regexp"
 	"time"
 )
@@ -194,4 +195,13 @@ func Expand(command []string, args map[string]string) (argv []string, missing st
 		argv[i] = v
 	}
 	return argv, "", true
+}
+
+// Kicker asks for a batch's jobs to be dispatched soon, outside the
+// caller's request (submitting 10,000 jobs at AWS Batch's 50 TPS takes
+// minutes, longer than an API call may): locally the runtime's dispatch
+// loop, in AWS an asynchronous invocation of the dispatch worker. Kicking
+// a batch twice is harmless: Dispatch is idempotent and resumable.
+type Kicker interface {
+	Kick(ctx context.Context, batchID string) error
 }
