@@ -435,11 +435,11 @@ func TestAMIRunMeasuresItsLaunchScript(t *testing.T) {
 	eventually(t, "1 spot instance", func() bool { s, _ := running(h.instances(run)); return s == 1 })
 	time.Sleep(1500 * time.Millisecond)
 	live := h.must(200, "GET", "/api/v2/runs/"+run+"/RightSizeRecommendations", nil)["Recommendation"].(map[string]any)
-	// A busy loop uses a whole core, less what a loaded machine takes from
-	// it (a 2-core CI machine running -race test packages side by side gives
-	// it ~25%): busy means no smaller type is advised, which an idle script
-	// (~0%) would get.
-	if live["AverageCPUUtilization"].(float64) < runs.LowCPU {
+	// A busy loop demands a whole core however loaded the machine is (the
+	// local cloud counts the time it waits for a core as demand: see
+	// cloud/local's cpuPercent): busy means no smaller type is advised,
+	// which an idle script (~0%) would get.
+	if live["AverageCPUUtilization"].(float64) < 50 {
 		t.Fatalf("busy script measured at %v%% CPU", live["AverageCPUUtilization"])
 	}
 	h.must(200, "PUT", "/api/runs/"+run, nil)
@@ -448,10 +448,9 @@ func TestAMIRunMeasuresItsLaunchScript(t *testing.T) {
 	})
 	rec := h.must(200, "GET", "/api/v2/runs/"+run+"/RightSizeRecommendations", nil)["Recommendation"].(map[string]any)
 	avg := rec["AverageCPUUtilization"].(float64)
-	// A busy loop uses a whole core, less what a loaded test machine takes
-	// from it: the advice must be the one its measured figure calls for.
+	// The advice must be the one its measured figure calls for.
 	want := runs.Advise(prices.Catalog{}, "t3.micro", avg)
-	if avg < runs.LowCPU || rec["Message"] != want.Message || rec["Available"] != want.Available {
+	if avg < 50 || rec["Message"] != want.Message || rec["Available"] != want.Available {
 		t.Fatalf("recommendation %v, want %+v", rec, want)
 	}
 	if avg > runs.HighCPU && rec["Recommendations"] != "t3.small" {
