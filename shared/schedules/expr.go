@@ -131,7 +131,8 @@ func DecodeConfig(raw []byte) (Config, error) {
 // intKey decodes a whole number of seconds.
 func intKey(key string, v json.RawMessage, dst **int64) error {
 	var n json.Number
-	if err := json.Unmarshal(v, &n); err == nil {
+	// json.Number also takes a quoted number ("60"); Kragle's are numbers.
+	if err := json.Unmarshal(v, &n); err == nil && v[0] != '"' {
 		if i, err := strconv.ParseInt(n.String(), 10, 64); err == nil {
 			*dst = &i
 			return nil
