@@ -8,19 +8,25 @@ import (
 // The examples come from AWS's documentation:
 //   - EventBridge Scheduler, "Schedule types on EventBridge Scheduler"
 //     https://docs.aws.amazon.com/scheduler/latest/UserGuide/schedule-types.html
-//     (cron, rate and at examples; time zones; daylight saving time)
+//     (rate(5 minutes); cron(15 10 ? * 6L 2022-2023); at(2022-11-20T13:00:00)
+//     in America/Los_Angeles; cron(30 8 * * ? *) in America/New_York; the
+//     wildcard descriptions (1/10, 1-15, JAN,FEB,MAR, 3W, 3#2); and the
+//     daylight saving example, cron(30 2 * * ? *) in America/Los_Angeles:
+//     skipped on the spring-forward day, run "only once at 2:30 a.m. before
+//     the shift" when a time repeats)
 //   - EventBridge, "Cron expressions" / "Rate expressions" for scheduled rules
 //     https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-scheduled-rule-pattern.html
 //     https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-create-rule-schedule.html
-//     (the examples table, the put-rule examples and the wildcard descriptions)
-//   - the DST behaviour also stated by AWS in
+//     (the examples table, the put-rule examples, the rate examples)
+//   - the same DST behaviour restated in
 //     https://repost.aws/knowledge-center/eventbridge-scheduler-adjust-dst
 //
 // Every expected time was worked out by hand from the semantics and a
 // calendar of the month (2026-01-01 is a Thursday), not by running the code.
 // New York: EST (-05:00) until 2026-03-08 02:00, then EDT (-04:00) until
-// 2026-11-01 02:00, when 01:00-01:59 repeats. Sydney: AEDT (+11:00) until
-// 2026-04-05 03:00, then AEST (+10:00), when 02:00-02:59 repeats.
+// 2026-11-01 02:00, when 01:00-01:59 repeats; Los Angeles likewise with PST
+// (-08:00) and PDT (-07:00). Sydney: AEDT (+11:00) until 2026-04-05 03:00,
+// then AEST (+10:00), when 02:00-02:59 repeats.
 var nextCases = []struct {
 	name  string
 	expr  string
@@ -63,6 +69,13 @@ var nextCases = []struct {
 		want: []string{"2019-12-27T10:15:00Z", "2020-01-31T10:15:00Z", "2020-02-28T10:15:00Z"}},
 	{name: "last Friday 2019-2022 ends", expr: "cron(15 10 ? * 6L 2019-2022)", after: "2022-12-01T00:00:00Z",
 		want: []string{"2022-12-30T10:15:00Z"}, done: true},
+	// The Scheduler page's create-schedule examples.
+	{name: "Scheduler: last Friday 2022-2023", expr: "cron(15 10 ? * 6L 2022-2023)", after: "2022-12-01T00:00:00Z",
+		want: []string{"2022-12-30T10:15:00Z", "2023-01-27T10:15:00Z", "2023-02-24T10:15:00Z"}},
+	{name: "Scheduler: last Friday 2022-2023 ends", expr: "cron(15 10 ? * 6L 2022-2023)", after: "2023-12-01T00:00:00Z",
+		want: []string{"2023-12-29T10:15:00Z"}, done: true},
+	{name: "Scheduler: 08:30 in New York", expr: "cron(30 8 * * ? *)", tz: "America/New_York", after: "2026-01-01T00:00:00Z",
+		want: []string{"2026-01-01T08:30:00-05:00", "2026-01-02T08:30:00-05:00"}},
 	// The Scheduler page's # example and the wildcard descriptions.
 	{name: "first Monday", expr: "cron(0 9 ? * 2#1 *)", after: "2026-01-01T00:00:00Z",
 		want: []string{"2026-01-05T09:00:00Z", "2026-02-02T09:00:00Z", "2026-03-02T09:00:00Z"}},
@@ -72,6 +85,10 @@ var nextCases = []struct {
 		want: []string{"2026-01-29T00:00:00Z", "2026-04-30T00:00:00Z"}},
 	{name: "every tenth minute from the first (1/10)", expr: "cron(1/10 * * * ? *)", after: "2026-01-01T00:00:00Z",
 		want: []string{"2026-01-01T00:01:00Z", "2026-01-01T00:11:00Z", "2026-01-01T00:21:00Z"}},
+	{name: "range with increment, hours wrapping", expr: "cron(10-40/15 22-2/2 * * ? *)", after: "2026-01-01T21:00:00Z",
+		want: []string{"2026-01-01T22:10:00Z", "2026-01-01T22:25:00Z", "2026-01-01T22:40:00Z", "2026-01-02T00:10:00Z", "2026-01-02T00:25:00Z", "2026-01-02T00:40:00Z", "2026-01-02T02:10:00Z"}},
+	{name: "*/20", expr: "cron(*/20 9 * * ? *)", after: "2026-01-01T09:00:00Z",
+		want: []string{"2026-01-01T09:20:00Z", "2026-01-01T09:40:00Z", "2026-01-02T09:00:00Z"}},
 	{name: "days 1-15", expr: "cron(0 0 1-15 * ? *)", after: "2026-01-14T12:00:00Z",
 		want: []string{"2026-01-15T00:00:00Z", "2026-02-01T00:00:00Z", "2026-02-02T00:00:00Z"}},
 	{name: "JAN,FEB,MAR", expr: "cron(0 0 1 JAN,FEB,MAR ? *)", after: "2026-02-15T00:00:00Z",
@@ -124,6 +141,15 @@ var nextCases = []struct {
 	// Time zones: the fields are wall-clock time in the zone.
 	{name: "10:00 in New York, winter then summer", expr: "cron(0 10 * * ? *)", tz: "America/New_York", after: "2026-03-07T00:00:00Z",
 		want: []string{"2026-03-07T10:00:00-05:00", "2026-03-08T10:00:00-04:00"}},
+	// The Scheduler page's DST example: cron(30 2 * * ? *) in Los Angeles.
+	{name: "Scheduler DST example: spring-forward day skipped", expr: "cron(30 2 * * ? *)", tz: "America/Los_Angeles", after: "2026-03-07T00:00:00-08:00",
+		want: []string{"2026-03-07T02:30:00-08:00", "2026-03-09T02:30:00-07:00"}},
+	{name: "Scheduler DST example: fall-back day once", expr: "cron(30 2 * * ? *)", tz: "America/Los_Angeles", after: "2026-10-31T12:00:00-07:00",
+		want: []string{"2026-11-01T02:30:00-08:00", "2026-11-02T02:30:00-08:00"}},
+	// In Los Angeles the hour that repeats is 01:00-01:59: 01:30 runs once,
+	// before the shift (PDT), not again after it.
+	{name: "Scheduler DST example: the repeated time runs before the shift", expr: "cron(30 1 * * ? *)", tz: "America/Los_Angeles", after: "2026-10-31T12:00:00-07:00",
+		want: []string{"2026-11-01T01:30:00-07:00", "2026-11-02T01:30:00-08:00"}},
 	// Spring forward: 02:30 does not exist on 2026-03-08, so it is skipped.
 	{name: "02:30 daily, spring-forward day skipped", expr: "cron(30 2 * * ? *)", tz: "America/New_York", after: "2026-03-07T00:00:00-05:00",
 		want: []string{"2026-03-07T02:30:00-05:00", "2026-03-09T02:30:00-04:00"}},
@@ -143,8 +169,10 @@ var nextCases = []struct {
 		want: []string{"2026-04-05T02:30:00+11:00", "2026-04-06T02:30:00+10:00"}},
 
 	// at(): the Scheduler page's one-time example, in its time zone.
-	{name: "at in Los Angeles", expr: "at(2026-11-20T13:00:00)", tz: "America/Los_Angeles", after: "2026-01-01T00:00:00Z",
-		want: []string{"2026-11-20T13:00:00-08:00"}, done: true},
+	{name: "Scheduler: at in Los Angeles", expr: "at(2022-11-20T13:00:00)", tz: "America/Los_Angeles", after: "2022-01-01T00:00:00Z",
+		want: []string{"2022-11-20T13:00:00-08:00"}, done: true},
+	{name: "at in Los Angeles, 2026", expr: "at(2026-11-20T13:00:00)", tz: "America/Los_Angeles", after: "2026-01-01T00:00:00Z",
+		want: []string{"2026-11-20T21:00:00Z"}, done: true},
 	{name: "at already past", expr: "at(2026-11-20T13:00:00)", after: "2026-11-20T13:00:00Z", done: true},
 	{name: "at in the repeated hour is the first", expr: "at(2026-11-01T01:30:00)", tz: "America/New_York", after: "2026-01-01T00:00:00Z",
 		want: []string{"2026-11-01T01:30:00-04:00"}, done: true},

@@ -62,6 +62,9 @@ func TestNewInvalid(t *testing.T) {
 		{"rate(1.5 hours)", Config{Expression: str("rate(1.5 hours)")}, "config.expression", "must be a positive whole number"},
 		{"rate(1 minutes)", Config{Expression: str("rate(1 minutes)")}, "config.expression", "with the value 1 the unit must be singular (minute)"},
 		{"rate(1 hours)", Config{Expression: str("rate(1 hours)")}, "config.expression", "singular (hour)"},
+		// The Scheduler page's prose writes rate(1 days); EventBridge's rate
+		// reference says the unit must be singular for 1, and we follow it.
+		{"rate(1 days)", Config{Expression: str("rate(1 days)")}, "config.expression", "singular (day)"},
 		{"rate(5 hour)", Config{Expression: str("rate(5 hour)")}, "config.expression", "with a value over 1 the unit must be plural (hours)"},
 		{"rate(5 weeks)", Config{Expression: str("rate(5 weeks)")}, "config.expression", `the unit "weeks" is not one of minute, minutes, hour, hours, day, days`},
 		{"rate(5)", Config{Expression: str("rate(5)")}, "config.expression", "two fields"},
