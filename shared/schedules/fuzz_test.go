@@ -3,6 +3,8 @@ package schedules
 import (
 	"testing"
 	"time"
+
+	"github.com/batchplane/batchplane/shared/errs"
 )
 
 var fuzzZones = []string{"", "America/New_York", "Australia/Sydney", "Europe/London", "Asia/Kolkata", "Pacific/Chatham"}
@@ -64,4 +66,32 @@ func mod(v, m int64) int64 {
 		return r
 	}
 	return v%m + m
+}
+
+// FuzzDecodeConfig: any bytes decode to a config or an errs.Invalid, and a
+// decoded config validates without panicking.
+func FuzzDecodeConfig(f *testing.F) {
+	for _, s := range []string{`{"period": 3600}`, `{"timestamp": 1795179600}`, `{"expression": "cron(0 10 * * ? *)", "timezone": "Europe/Paris", "start": 1, "end": 2}`,
+		`{"period": "60"}`, `{"period": 60.5}`, `{"every": 5}`, `[]`, `null`, `{"expression": null}`} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, raw []byte) {
+		c, err := DecodeConfig(raw)
+		if err != nil {
+			if e := errs.As(err); e == nil || e.Code != errs.Invalid {
+				t.Fatalf("DecodeConfig(%q): %v, want an errs.Invalid", raw, err)
+			}
+			return
+		}
+		s, err := New(c, time.Unix(1767225600, 0))
+		if err != nil {
+			if e := errs.As(err); e == nil || e.Code != errs.Invalid || e.Message == "" {
+				t.Fatalf("New(%q): %v, want an errs.Invalid with a message", raw, err)
+			}
+			return
+		}
+		if n, ok := s.Next(time.Unix(1767225600, 0)); ok && !n.After(time.Unix(1767225600, 0)) {
+			t.Fatalf("%q: Next = %s, not after", raw, n)
+		}
+	})
 }
