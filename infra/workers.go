@@ -53,9 +53,7 @@ func newRunWorkflow(stack awscdk.Stack, buildDir string, table awsdynamodb.Table
 // newRunStateMachine is the run state machine with the task functions'
 // ARNs substituted, logged and traced.
 func newRunStateMachine(stack awscdk.Stack, subs map[string]*string) awsstepfunctions.StateMachine {
-	logs := awslogs.NewLogGroup(stack, jsii.String("RunStateMachineLogs"), &awslogs.LogGroupProps{
-		Retention: awslogs.RetentionDays_ONE_YEAR, RemovalPolicy: awscdk.RemovalPolicy_RETAIN,
-	})
+	logs := newLogGroup(stack, "RunStateMachineLogs", awslogs.RetentionDays_ONE_YEAR, awscdk.RemovalPolicy_RETAIN)
 	sm := awsstepfunctions.NewStateMachine(stack, jsii.String("RunStateMachine"), &awsstepfunctions.StateMachineProps{
 		DefinitionBody:          awsstepfunctions.DefinitionBody_FromFile(jsii.String(filepath.Join("statemachines", "run.asl.json")), nil),
 		DefinitionSubstitutions: &subs,
