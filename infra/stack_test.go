@@ -256,7 +256,8 @@ func TestLeastPrivilege(t *testing.T) {
 		"AWS::StepFunctions::StateMachine": "StateMachineName",
 		"AWS::Events::Rule":                "Name",
 		"AWS::KMS::Alias":                  "AliasName",
-		"AWS::Events::EventBusPolicy":      "StatementId", // per bus: the account's default bus is shared
+		"AWS::Events::EventBusPolicy":      "StatementId", // CloudFormation's physical id: unique in the account
+		"AWS::Events::EventBus":            "Name",
 	}
 	// A name is fixed unless it is generated or carries the stack's name.
 	for id, r := range s.resources {

@@ -207,8 +207,8 @@ func httpFunctions(w writer) {
 	}
 }
 
-// workers writes the run workflow's functions (routes.Workers) and the
-// policy that admits customers' EC2 events.
+// workers writes the run workflow's functions (routes.Workers), the bus
+// customers' EC2 events arrive on and its policy.
 func workers(w writer) {
 	// The run workflow: one function per state machine task, the EC2
 	// events function and the safety sweep, as infra/workers.go deploys them.
@@ -226,6 +226,15 @@ func workers(w writer) {
               detail-type: ["EC2 Instance State-change Notification", "EC2 Spot Instance Interruption Warning"]
             RetryPolicy: { MaximumRetryAttempts: 8, MaximumEventAgeInSeconds: 7200 }
             DeadLetterConfig: { Type: SQS }
+        CustomerEc2:
+          Type: EventBridgeRule
+          Properties:
+            EventBusName: !Ref CustomerEvents
+            Pattern:
+              source: [aws.ec2]
+              detail-type: ["EC2 Instance State-change Notification", "EC2 Spot Instance Interruption Warning"]
+            RetryPolicy: { MaximumRetryAttempts: 8, MaximumEventAgeInSeconds: 7200 }
+            DeadLetterConfig: { Type: SQS }
 `)
 		case routes.FnSweep:
 			w(`      Events:
@@ -238,19 +247,28 @@ func workers(w writer) {
 `)
 		}
 	}
-	// Customers' EC2 events reach this account's default bus through their
-	// own forwarding rule; only AWS can emit aws.* sources.
+	// Customers' EC2 events reach the customer bus through their own
+	// forwarding rule. Its policy admits each registered AWS account (the
+	// functions serving the accounts routes add and remove the statements)
+	// and, by this statement, no event whose source is not aws.ec2.
 	w(`
-  AcceptCustomerEc2Events:
+  CustomerEvents:
+    Type: AWS::Events::EventBus
+    Properties:
+      Name: !Sub "${AWS::StackName}-customer-events"
+      Description: Customers' EC2 events, from the registered accounts only
+
+  CustomerEventsEc2Only:
     Type: AWS::Events::EventBusPolicy
     Properties:
-      StatementId: !Sub "${AWS::StackName}-customer-ec2-events"
+      EventBusName: !Ref CustomerEvents
+      StatementId: !Sub "${AWS::StackName}-ec2-events-only"
       Statement:
-        Effect: Allow
+        Effect: Deny
         Principal: { AWS: "*" }
         Action: events:PutEvents
-        Resource: !Sub "arn:${AWS::Partition}:events:${AWS::Region}:${AWS::AccountId}:event-bus/default"
-        Condition: { StringEquals: { events:source: aws.ec2 } }
+        Resource: !GetAtt CustomerEvents.Arn
+        Condition: { "ForAnyValue:StringNotEquals": { events:source: aws.ec2 } }
 `)
 }
 
@@ -308,6 +326,9 @@ Outputs:
     Value: !Ref Table
   SecretsKeyArn:
     Value: !GetAtt SecretsKey.Arn
+  CustomerEventBusArn:
+    Description: The event bus each registered account's EC2 events rule targets
+    Value: !GetAtt CustomerEvents.Arn
 `)
 }
 
@@ -328,6 +349,12 @@ const assumeCustomerRoles = `            - { Effect: Allow, Action: sts:AssumeRo
 // secrets key, then extra statements).
 func function(w func(string, ...any), fn, extra string) {
 	id := "Fn" + spec.Pascal(fn)
+	env := ""
+	if fn == routes.FnAccounts || fn == routes.DefaultFunction {
+		// They keep the customer bus's policy in step with the accounts.
+		env = fmt.Sprintf("      Environment: { Variables: { %s: !Ref CustomerEvents } }\n", routes.EnvEventBus)
+		extra += "            - { Effect: Allow, Action: [events:PutPermission, events:RemovePermission], Resource: !GetAtt CustomerEvents.Arn }\n"
+	}
 	w(`
   %[1]sLogs:
     Type: AWS::Logs::LogGroup
@@ -341,13 +368,13 @@ func function(w func(string, ...any), fn, extra string) {
       Description: batchplane %[3]s
       CodeUri: .build/%[3]s/
       LoggingConfig: { LogGroup: !Ref %[1]sLogs }
-      Policies:
+%[5]s      Policies:
         - DynamoDBCrudPolicy: { TableName: !Ref Table }
         - Statement:
             - Effect: Allow
               Action: [kms:Decrypt, kms:DescribeKey, kms:Encrypt, kms:ReEncrypt*, kms:GenerateDataKey*]
               Resource: !GetAtt SecretsKey.Arn
-%[4]s`, id, spec.LogRetentionDays, fn, extra)
+%[4]s`, id, spec.LogRetentionDays, fn, extra, env)
 }
 
 // event writes one HttpApi event of a function.
