@@ -31,9 +31,9 @@ type EventAccess interface {
 //     that AWS account.
 // A failed Allow fails the call with nothing written. A failed Revoke after
 // the write fails the call with the record changed and says so: the bus
-// then still admits an AWS account no longer registered (events from it
-// only ever concern instances batchplane launched there), until an
-// operator removes the statement (docs/operations.md).
+// then still admits an AWS account no longer registered (only its aws.ec2
+// events, and the events function ignores instances batchplane did not
+// launch), until an operator removes the statement (docs/operations.md).
 
 // allow lets awsID's events onto the bus before a record naming it is
 // written.
