@@ -70,8 +70,12 @@ type TeamResolver interface {
 type Service struct {
 	Store Store
 	Teams TeamResolver
-	Now   func() time.Time
-	NewID func() string
+	// Events keeps the event bus open to the registered AWS accounts
+	// (events.go); nil where there is no bus to keep in step (the domain's
+	// and store's tests). The functions serving the accounts routes set it.
+	Events EventAccess
+	Now    func() time.Time
+	NewID  func() string
 }
 
 // NewService returns a Service with the real clock and ids.
@@ -186,8 +190,11 @@ func (s *Service) Create(ctx context.Context, in Input) (Account, error) {
 		CreatedAt:  now,
 		UpdatedAt:  now,
 	}
-	if err := s.Store.CreateAccount(ctx, a); err != nil {
+	if err := s.allow(ctx, a.AWSAccountID()); err != nil {
 		return Account{}, err
+	}
+	if err := s.Store.CreateAccount(ctx, a); err != nil {
+		return Account{}, s.undoAllow(ctx, a.AWSAccountID(), "", err) // a is not stored: no account to except
 	}
 	return a, nil
 }
@@ -252,8 +259,21 @@ func (s *Service) Update(ctx context.Context, id string, in Input) (Account, err
 		}
 	}
 	a.UpdatedAt = s.Now().UTC().Truncate(time.Millisecond)
-	if err := s.Store.UpdateAccount(ctx, old, a); err != nil {
+	// Allowing again on every update is idempotent, and is how an account
+	// registered before the bus admitted only registered accounts is let in.
+	if err := s.allow(ctx, a.AWSAccountID()); err != nil {
 		return Account{}, err
+	}
+	if err := s.Store.UpdateAccount(ctx, old, a); err != nil {
+		if old.AWSAccountID() == a.AWSAccountID() {
+			return Account{}, err // the permission was there before
+		}
+		return Account{}, s.undoAllow(ctx, a.AWSAccountID(), a.ID, err)
+	}
+	if old.AWSAccountID() != a.AWSAccountID() {
+		if err := s.release(ctx, old.AWSAccountID(), a.ID, "Account "+a.ID+" was updated"); err != nil {
+			return Account{}, err
+		}
 	}
 	return a, nil
 }
@@ -268,5 +288,8 @@ func (s *Service) Delete(ctx context.Context, id string) error {
 	if !p.IsAdmin() {
 		return errs.E(errs.Forbidden, "Only an Administrator may delete accounts.")
 	}
-	return s.Store.DeleteAccount(ctx, a)
+	if err := s.Store.DeleteAccount(ctx, a); err != nil {
+		return err
+	}
+	return s.release(ctx, a.AWSAccountID(), a.ID, "Account "+a.ID+" was deleted")
 }

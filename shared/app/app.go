@@ -47,6 +47,9 @@ type Config struct {
 	// it: the tasks are Lambda functions), the local state machine runner
 	// under make run. It may keep wf but not use it before Build returns.
 	Executions func(wf *workflow.Workflow) runs.Executions
+	// EventAccess keeps the customer event bus open to the registered AWS
+	// accounts (accounts.EventAccess); nil where no bus is kept in step.
+	EventAccess accounts.EventAccess
 }
 
 // Service is the built service: the store, the domain services, the run
@@ -104,6 +107,7 @@ func BuildCore(ctx context.Context, c Config) (*Service, error) {
 	})
 	ids := identity.NewService(st, c.Sealer)
 	accs := accounts.NewService(st, st)
+	accs.Events = c.EventAccess
 	var groups cloud.AutoScaling
 	if c.Cloud.AutoScaling != nil {
 		groups = c.Cloud.AutoScaling

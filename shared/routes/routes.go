@@ -200,4 +200,8 @@ const (
 	// EnvStateMachine is the run state machine's ARN (functions that start
 	// or resume runs).
 	EnvStateMachine = "BP_STATE_MACHINE"
+	// EnvEventBus is the name of the event bus customers forward EC2 events
+	// to, whose policy the functions serving the accounts routes keep
+	// open to exactly the registered AWS accounts.
+	EnvEventBus = "BP_EVENT_BUS"
 )
