@@ -79,11 +79,12 @@ func (s *Store) ListJobs(ctx context.Context, p identity.Page) ([]jobs.Job, stri
 // moves the job's reference from the old project to the new one in the
 // same transaction, conditioned on the job still naming the old one.
 func (s *Store) UpdateJob(ctx context.Context, old, j jobs.Job) error {
-	u, err := s.jobUpdate(j)
+	moved := old.ProjectID != j.ProjectID
+	u, err := s.jobUpdate(j, moved)
 	if err != nil {
 		return err
 	}
-	if old.ProjectID == j.ProjectID {
+	if !moved {
 		_, err = s.DB.UpdateItem(ctx, &dynamodb.UpdateItemInput{TableName: u.TableName, Key: u.Key, UpdateExpression: u.UpdateExpression,
 			ConditionExpression: u.ConditionExpression, ExpressionAttributeNames: u.ExpressionAttributeNames,
 			ExpressionAttributeValues: u.ExpressionAttributeValues})
@@ -117,8 +118,11 @@ func (s *Store) UpdateJob(ctx context.Context, old, j jobs.Job) error {
 	})
 }
 
-// jobUpdate sets a job's configuration attributes, if the job exists.
-func (s *Store) jobUpdate(j jobs.Job) (*types.Update, error) {
+// jobUpdate sets a job's configuration attributes, if the job exists;
+// ProjectID only with project (the caller then conditions on the old one,
+// so that a concurrent change of project cannot be overwritten without
+// moving its reference).
+func (s *Store) jobUpdate(j jobs.Job, project bool) (*types.Update, error) {
 	cfg, err := attributevalue.MarshalMap(struct {
 		Name, ProjectID, SLA, InputLocation, OutputLocation string
 		ASG                                                 *jobs.ASGConfig
@@ -127,6 +131,9 @@ func (s *Store) jobUpdate(j jobs.Job) (*types.Update, error) {
 	}{j.Name, j.ProjectID, j.SLA, j.InputLocation, j.OutputLocation, j.ASG, j.AMI, j.UpdatedAt})
 	if err != nil {
 		return nil, err
+	}
+	if !project {
+		delete(cfg, "ProjectID")
 	}
 	var set []string
 	names := map[string]string{}
