@@ -53,11 +53,17 @@ func (a Account) Target(region string) cloud.Target {
 // in use cannot be deleted.
 type Store interface {
 	CreateAccount(ctx context.Context, a Account) error
+	// GetAccount reads consistently: an account's teams decide who sees
+	// everything under it, so a move takes effect on the next read.
 	GetAccount(ctx context.Context, id string) (Account, error)
 	// ListAccounts lists accounts; teams, when not nil, keeps those in any of them.
 	ListAccounts(ctx context.Context, teams []string, p identity.Page) ([]Account, string, error)
 	UpdateAccount(ctx context.Context, old, a Account) error
 	DeleteAccount(ctx context.Context, a Account) error
+	// AccountTeams returns the teams of each of ids that exists, read
+	// consistently in one request per 100 ids: what a listing of the
+	// objects hanging from accounts is scoped by (Keep).
+	AccountTeams(ctx context.Context, ids []string) (map[string][]string, error)
 }
 
 // TeamResolver turns team names (or ids) into teams.
