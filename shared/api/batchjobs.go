@@ -82,9 +82,9 @@ type batchLogLineJSON struct {
 
 // batchJobLogJSON is a page of a job's log.
 type batchJobLogJSON struct {
-	LogID     *string       `json:"log_id"`
+	LogID     *string            `json:"log_id"`
 	Lines     []batchLogLineJSON `json:"lines"`
-	NextToken *string       `json:"next_token"`
+	NextToken *string            `json:"next_token"`
 }
 
 // handleBatchJobLog handles "GET /batches/{batch_id}/jobs/{job_id}/log".
