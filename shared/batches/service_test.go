@@ -9,8 +9,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
 	awsmiddleware "github.com/aws/aws-sdk-go-v2/aws/middleware"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/aws/smithy-go/middleware"
 
 	"github.com/batchplane/batchplane/shared/accounts"
@@ -379,5 +382,39 @@ func TestDispatchRespectsMaxRunningAndDeletes(t *testing.T) {
 	}
 	if err := f.svc.DeleteTool(f.admin, tool.ID); err != nil {
 		t.Fatalf("DeleteTool after its batch went: %v", err)
+	}
+}
+
+// TestAbandonedCreationIsCleaned: a batch left CREATING by a crashed
+// submission is visible to no read, and once stale the sweep kicks it and
+// Dispatch deletes it and its jobs.
+func TestAbandonedCreationIsCleaned(t *testing.T) {
+	f := newFixture(t)
+	tool := f.tool(t, "echo", "{input}")
+	b, err := f.svc.Submit(f.admin, batches.SubmitInput{ToolID: &tool.ID, Args: argsN(3)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	old, _ := attributevalue.Marshal(time.Now().Add(-time.Hour).UTC())
+	_, err = f.st.DB.UpdateItem(context.Background(), &dynamodb.UpdateItemInput{TableName: &f.st.Table,
+		Key: map[string]types.AttributeValue{"PK": &types.AttributeValueMemberS{Value: "BATCH#" + b.ID}, "SK": &types.AttributeValueMemberS{Value: "BATCH"}},
+		UpdateExpression:          aws.String("SET #st = :c, CreatedAt = :old"),
+		ExpressionAttributeNames:  map[string]string{"#st": "State"},
+		ExpressionAttributeValues: map[string]types.AttributeValue{":c": &types.AttributeValueMemberS{Value: "CREATING"}, ":old": old}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.svc.Get(f.admin, b.ID); !errs.Is(err, errs.NotFound) {
+		t.Fatalf("Get of a CREATING batch = %v, want not found", err)
+	}
+	if n, err := f.svc.Sweep(context.Background(), 100); err != nil || n != 1 || f.kicks.n[b.ID] < 2 {
+		t.Fatalf("Sweep = %d, %v; kicks %v", n, err, f.kicks.n)
+	}
+	f.dispatchAll(t, b.ID)
+	if _, err := f.st.GetBatch(context.Background(), b.ID); !errs.Is(err, errs.NotFound) {
+		t.Fatalf("abandoned batch still stored: %v", err)
+	}
+	if js, _ := f.st.JobsAfter(context.Background(), b.ID, -1, 10, false); len(js) != 0 || len(f.ex.byName) != 0 {
+		t.Fatalf("%d jobs left, %d submitted", len(js), len(f.ex.byName))
 	}
 }
