@@ -397,7 +397,7 @@ func TestAbandonedCreationIsCleaned(t *testing.T) {
 	}
 	old, _ := attributevalue.Marshal(time.Now().Add(-time.Hour).UTC())
 	_, err = f.st.DB.UpdateItem(context.Background(), &dynamodb.UpdateItemInput{TableName: &f.st.Table,
-		Key: map[string]types.AttributeValue{"PK": &types.AttributeValueMemberS{Value: "BATCH#" + b.ID}, "SK": &types.AttributeValueMemberS{Value: "BATCH"}},
+		Key:                       map[string]types.AttributeValue{"PK": &types.AttributeValueMemberS{Value: "BATCH#" + b.ID}, "SK": &types.AttributeValueMemberS{Value: "BATCH"}},
 		UpdateExpression:          aws.String("SET #st = :c, CreatedAt = :old"),
 		ExpressionAttributeNames:  map[string]string{"#st": "State"},
 		ExpressionAttributeValues: map[string]types.AttributeValue{":c": &types.AttributeValueMemberS{Value: "CREATING"}, ":old": old}})
