@@ -316,6 +316,8 @@ func TestSubmitRules(t *testing.T) {
 		{"missing placeholder", batches.SubmitInput{ToolID: &tool.ID, Args: []map[string]string{{"input": "a", "level": "1"}, {"input": "b"}}}, "args[1]", `"level"`},
 		{"no args", batches.SubmitInput{ToolID: &tool.ID}, "args", "required"},
 		{"no tool", batches.SubmitInput{ToolID: ptr("T-NOPE"), Args: argsN(1)}, "tool_id", "does not exist"},
+		{"huge tool id", batches.SubmitInput{ToolID: ptr(strings.Repeat("T", 3000)), Args: argsN(1)}, "tool_id", "at most"},
+		{"huge account id", batches.SubmitInput{ToolID: &tool.ID, Args: argsN(1), AccountID: ptr(strings.Repeat("A", 3000))}, "account_id", "characters"},
 		{"big args", batches.SubmitInput{ToolID: &tool.ID, Args: []map[string]string{{"input": strings.Repeat("x", 256<<10), "level": "1"}}}, "args[0]", "bytes"},
 		{"max_running", batches.SubmitInput{ToolID: &tool.ID, Args: argsN(1), MaxRunning: ptr(0)}, "max_running", "from 1"},
 		{"bad cpu", batches.SubmitInput{ToolID: &tool.ID, Args: argsN(1), Hardware: &batches.HardwareInput{CPU: ptr(0.3)}}, "hardware.cpu", "quarters"},
