@@ -20,6 +20,7 @@ import (
 	"github.com/batchplane/batchplane/shared/batches"
 	"github.com/batchplane/batchplane/shared/cloud"
 	"github.com/batchplane/batchplane/shared/errs"
+	"github.com/batchplane/batchplane/shared/identity"
 	"github.com/batchplane/batchplane/shared/prices"
 	"github.com/batchplane/batchplane/shared/store"
 	"github.com/batchplane/batchplane/shared/store/storetest"
@@ -418,5 +419,36 @@ func TestAbandonedCreationIsCleaned(t *testing.T) {
 	}
 	if js, _ := f.st.JobsAfter(context.Background(), b.ID, -1, 10, false); len(js) != 0 || len(f.ex.byName) != 0 {
 		t.Fatalf("%d jobs left, %d submitted", len(js), len(f.ex.byName))
+	}
+}
+
+// TestListingsPageOverShards: batches with several counter shards list in
+// exact pages (the shards between batch items are skipped), and the Scale
+// listing sums every shard's counts.
+func TestListingsPageOverShards(t *testing.T) {
+	f := newFixture(t)
+	tool := f.tool(t, "echo", "{input}")
+	var ids []string
+	for range 3 {
+		b, err := f.svc.Submit(f.admin, batches.SubmitInput{ToolID: &tool.ID, Args: argsN(1500)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, b.ID)
+	}
+	page, next, err := f.svc.List(f.admin, identity.Page{Limit: 2})
+	if err != nil || len(page) != 2 || next == "" || page[0].ID != ids[2] || page[1].ID != ids[1] {
+		t.Fatalf("first page: %d batches, next %q, %v", len(page), next, err)
+	}
+	rest, next, err := f.svc.List(f.admin, identity.Page{Limit: 2, Token: next})
+	if err != nil || len(rest) != 1 || next != "" || rest[0].ID != ids[0] {
+		t.Fatalf("second page: %v, next %q, %v", rest, next, err)
+	}
+	if err := f.svc.Observe(context.Background(), cloud.BatchJobState{BatchID: ids[0], Index: 1, Attempt: 1, Status: "FAILED", At: time.Now()}); err != nil {
+		t.Fatal(err)
+	}
+	n, bs, err := f.svc.ScaleList(f.admin, batches.ScaleQuery{Page: 1, PageSize: 10, Order: []string{"-failed_count"}})
+	if err != nil || n != 3 || bs[0].ID != ids[0] || bs[0].Counts.ByStatus[batches.Failed] != 1 || bs[0].Counts.ByStatus[batches.Submitted] != 1499 || bs[0].Shards != 2 {
+		t.Fatalf("Scale listing: %d, first %+v, %v", n, bs[0].Counts, err)
 	}
 }
