@@ -144,6 +144,9 @@ func main() {
 	if run("runs") {
 		runTransitions(c, u, cnt, &transitions)
 	}
+	if run("batches") {
+		batchCounting(c, cnt, svc)
+	}
 	if run("throughput") {
 		throughput(ctx, svc, c, nk, db, table)
 	}
@@ -236,6 +239,9 @@ func routeRequests(c, u client, cnt *counter) {
 		{"GET", "/api/Runs", nil, "list", false},
 		{"GET", "/api/Projects", nil, "list", false},
 		{"GET", "/api/Projects/" + project, nil, "get", false},
+		{"GET", "/tools", nil, "list", false},
+		{"GET", "/batches", nil, "list", false},
+		{"GET", "/v6/batches/", nil, "list", false},
 		// A User's: who sees a job, project or run is its account's teams,
 		// read with it (issue 7 finding 3), never a copy on the object.
 		{"GET", "/api/v2/apps/AutoScalingGroup/" + job, nil, "get+name", true},
