@@ -41,6 +41,11 @@ func (t teamItem) team() identity.Team {
 }
 
 func teamItems(t identity.Team) (main, name teamItem) {
+	if t.NameKey == "" {
+		// A caller that did not set the key (the service always does) gets
+		// the one names had before name keys, never an empty TEAMNAME#.
+		t.NameKey = strings.ToLower(t.Name)
+	}
 	main = teamItem{PK: teamPK(t.ID), SK: skTeam, GSI1PK: gsiTeams, GSI1SK: t.ID, Type: "Team",
 		ID: t.ID, Name: t.Name, NameKey: t.NameKey, Description: t.Description, IsDefault: t.IsDefault, CreatedAt: t.CreatedAt}
 	name = main
