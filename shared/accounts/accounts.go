@@ -69,7 +69,8 @@ type Store interface {
 // TeamResolver turns team names (or ids) into teams.
 type TeamResolver interface {
 	GetTeam(ctx context.Context, id string) (identity.Team, error)
-	GetTeamByName(ctx context.Context, name string) (identity.Team, error)
+	// GetTeamByName takes identity.TeamNameKey of the name.
+	GetTeamByName(ctx context.Context, nameKey string) (identity.Team, error)
 }
 
 // Service applies account rules.
@@ -146,7 +147,10 @@ func (s *Service) resolveTeams(ctx context.Context, names []string) ([]string, e
 	var ids []string
 	seen := map[string]bool{}
 	for _, n := range names {
-		t, err := s.Teams.GetTeamByName(ctx, n)
+		if len(n) > 1024 {
+			return nil, errs.Field("Teams", "A team name is at most 64 characters.")
+		}
+		t, err := s.Teams.GetTeamByName(ctx, identity.TeamNameKey(n))
 		if errs.Is(err, errs.NotFound) {
 			t, err = s.Teams.GetTeam(ctx, n)
 		}

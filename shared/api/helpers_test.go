@@ -76,7 +76,9 @@ func serve(t *testing.T, svc *app.Service, sealer identity.Sealer) *env {
 	t.Cleanup(srv.Close)
 	u, _ := url.Parse(srv.URL)
 	servers.Store(u.Host, svc.API)
-	return &env{t: t, svc: svc, srv: srv, admin: nk, sealer: sealer}
+	e := &env{t: t, svc: svc, srv: srv, admin: nk, sealer: sealer}
+	watchSecrets(t, e) // the whole-table secret scan, when t ends: secretscan_test.go
+	return e
 }
 
 // resp is a decoded response.

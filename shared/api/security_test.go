@@ -485,9 +485,10 @@ func TestEveryAdminRouteRefusesAUser(t *testing.T) {
 // Authorization): on every non-Admin route with an id, a User gets 404 for
 // an object of a team they are not in, exactly as for one that does not
 // exist. Ids come from fixtures by the path's resource; a resource without
-// a fixture fails the test, except those listed in pending with the reason.
-// It runs on the local runtime, so that the run and run request fixtures
-// are real.
+// a fixture fails the test, except those listed in pending with the reason
+// (tools: the organization's catalog). The suite runs on the local runtime
+// so that a run (and its run request) is a real one, started by the state
+// machine.
 func TestEveryRouteHidesOtherTeamsObjects(t *testing.T) {
 	e := newLocalEnv(t)
 	a := &e.admin
@@ -500,18 +501,16 @@ func TestEveryRouteHidesOtherTeamsObjects(t *testing.T) {
 		want(t, 201).Body["Job"].(map[string]any)["Id"].(string)
 	ami := e.do("POST", "/api/v2/apps/Ami/Add", a, map[string]any{"AccountId": ops, "Name": "ami", "AmiId": "ami-0123456789abcdef0",
 		"InstanceType": "t3.micro", "DesiredInstanceCount": 0}).want(t, 201).Body["Job"].(map[string]any)["Id"].(string)
-	req := e.do("POST", "/api/v2/apps/Ami/"+ami+"/execute", a, nil).want(t, 202).Body["RunRequestId"].(string)
-	run := e.do("GET", "/api/runs/Check/"+req, a, nil).want(t, 200).data().(string)
+	request, run := e.startRun(t, asg)
 	defer e.do("PUT", "/api/runs/"+run, a, nil)
 	tool := e.do("POST", "/tools", a, map[string]any{"name": "echo", "version": "1", "command": []string{"echo", "{x}"},
 		"hardware": map[string]any{"cpu": 1, "memory": 512}}).want(t, 201).Body["tool_id"].(string)
 	batch := e.do("POST", "/batches", a, map[string]any{"tool_id": tool, "account_id": ops, "args": []map[string]string{{"x": "1"}}}).
 		want(t, 201).Body["batch_id"].(string)
 	fixtures := map[string]string{"accounts": ops, "projects": project, "autoscalinggroup": asg, "ami": ami, "keys": e.admin.AccessKey, "teams": "Ops",
-		"runs": run, "check": req, "batches": batch}
+		"users": e.userOnlyIn(t, "ops@example.com", "Ops"), "runs": run, "check": request, "batches": batch}
 	pending := map[string]string{
 		"tools": "tools are the organization's catalog (Scale's recipe types are global): every user sees them; deleting another's is 403 (TestToolsAndBatches)",
-		"users": "every user is in the default team, so users always see each other (issue 7 finding 10)",
 	}
 	user := e.newUser("user@example.com", identity.RoleUser)
 	checked := 0

@@ -107,6 +107,7 @@ var All = []Route{
 	{Name: "teams.delete", Method: "DELETE", Path: "/api/v2/Teams/{id}", Function: FnTeams, Summary: "Delete a team", Admin: true},
 	{Name: "teams.users", Method: "GET", Path: "/api/v2/Teams/{id}/Users", Function: FnTeams, Summary: "List a team's users"},
 	{Name: "teams.addUsers", Method: "POST", Path: "/api/v2/Teams/{id}/Users", Function: FnTeams, Summary: "Add users to a team", Admin: true},
+	{Name: "teams.removeUser", Method: "DELETE", Path: "/api/v2/Teams/{id}/Users/{userName}", Function: FnTeams, Summary: "Remove a user from a team (the default team too)", Admin: true},
 
 	// Regions (seed 001), also under the documented doubled prefix.
 	{Name: "regions.list", Method: "GET", Path: "/api/caches/regions", Aliases: []string{"/api/api/caches/regions"}, Function: FnRegions, Summary: "List regions", Query: []string{"platform"}},

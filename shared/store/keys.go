@@ -11,7 +11,7 @@ import (
 //
 //	entity              PK                     SK                 GSI1PK / GSI1SK                 GSI2PK / GSI2SK
 //	team                TEAM#<Z-id>            TEAM               TEAMS / <Z-id>
-//	team name (unique)  TEAMNAME#<lower name>  TEAMNAME
+//	team name (unique)  TEAMNAME#<name key>    TEAMNAME
 //	team member         TEAM#<Z-id>            MEMBER#<user id>
 //	user                USER#<id>              USER               USERS / <id, padded>
 //	user name (unique)  USERNAME#<lower name>  USERNAME
@@ -71,7 +71,7 @@ const (
 )
 
 func teamPK(id string) string        { return "TEAM#" + id }
-func teamNamePK(lower string) string { return "TEAMNAME#" + lower }
+func teamNamePK(key string) string   { return "TEAMNAME#" + key }
 func memberSK(userID int64) string   { return memberPrefix + padID(userID) }
 func userPK(id int64) string         { return fmt.Sprintf("USER#%d", id) }
 func userNamePK(lower string) string { return "USERNAME#" + lower }
