@@ -150,6 +150,9 @@ func main() {
 	if run("functions") {
 		functions(root, endpoint, table, keyFile)
 	}
+	if run("batches-local") {
+		batchesLocal()
+	}
 	fmt.Printf("\n%d PASS, %d MISS\n", pass, miss)
 }
 

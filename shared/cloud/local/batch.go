@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"strconv"
 	"sync"
 	"time"
 
@@ -67,6 +68,12 @@ type Batch struct {
 	used    float64           // cpu of the running jobs
 	running int
 	peak    int
+	// slots are the free slots (slot.go); epoch names this run's log
+	// segments.
+	slots   []*slot
+	slotSeq int
+	segSeq  int
+	epoch   string
 	closed  bool
 	wg      sync.WaitGroup
 }
@@ -88,12 +95,15 @@ func NewBatch(o BatchOptions) (*Batch, error) {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
+	// Temporary directories left by a previous run (killed jobs) go.
+	_ = os.RemoveAll(filepath.Join(o.Dir, "tmp"))
 	for _, d := range []string{"logs", "tmp"} {
 		if err := os.MkdirAll(filepath.Join(o.Dir, d), 0o700); err != nil {
 			return nil, fmt.Errorf("local batch: %w", err)
 		}
 	}
-	b := &Batch{o: o, cpus: float64(o.CPUs), limiter: o.Limiter.resolve(), jobs: map[string]*job{}, byName: map[string]string{}}
+	b := &Batch{o: o, cpus: float64(o.CPUs), limiter: o.Limiter.resolve(), jobs: map[string]*job{}, byName: map[string]string{},
+		epoch: strconv.FormatInt(time.Now().UnixMilli(), 16) + randHex(4)}
 	b.rep = newReporter(o.OnState, 4)
 	return b, nil
 }
@@ -159,7 +169,7 @@ func (b *Batch) Submit(ctx context.Context, t cloud.Target, spec cloud.BatchJobS
 	now := b.now()
 	j := &job{spec: spec, cpu: jobCPU(spec.CPU), done: make(chan struct{}),
 		state: cloud.BatchJobState{BatchID: spec.BatchID, Index: spec.Index, Attempt: spec.Attempt,
-			ExternalID: id, LogID: id, Status: "SUBMITTED", At: now}}
+			ExternalID: id, Status: "SUBMITTED", At: now}}
 	b.jobs[id], b.byName[spec.Name] = j, id
 	b.setLocked(j, "SUBMITTED", "")
 	b.setLocked(j, "RUNNABLE", "")
@@ -312,5 +322,6 @@ func (b *Batch) Close() {
 	}
 	b.mu.Unlock()
 	b.wg.Wait()
+	b.closeSlots()
 	b.rep.close()
 }

@@ -123,7 +123,7 @@ func TestBatchArgvVerbatimAndStates(t *testing.T) {
 	b, rec := newBatch(t, BatchOptions{})
 	id := submit(t, b, 1, 64, "printf", `[%s]\n`, "a b; echo injected", "$HOME", "{x}", "")
 	st := final(t, b, rec, id)
-	if st.Status != "SUCCEEDED" || st.Reason != "" || st.LogID != id || st.StartedAt == nil || st.BatchID != "b1" {
+	if st.Status != "SUCCEEDED" || st.Reason != "" || !strings.HasPrefix(st.LogID, id+".") || st.StartedAt == nil || st.BatchID != "b1" {
 		t.Fatalf("state %+v", st)
 	}
 	want := []string{"[a b; echo injected]", "[$HOME]", "[{x}]", "[]"}
@@ -332,7 +332,8 @@ func TestBatchLogsPaged(t *testing.T) {
 	if !slices.Equal(got, want) || !slices.Equal(pages, []int{10, 10, 6}) {
 		t.Fatalf("pages %v of %q", pages, got)
 	}
-	bad := []struct{ logID, token string }{{st.LogID, "x"}, {st.LogID, "-1"}, {"../../etc/passwd", ""}, {"lb-00000000000000000000", ""}}
+	bad := []struct{ logID, token string }{{st.LogID, "x"}, {st.LogID, "-1"}, {"../../etc/passwd", ""},
+		{"lb-00000000000000000000.seg-1-1.0", ""}, {"lb-00000000000000000000.seg-1/../x.0", ""}}
 	for _, c := range bad {
 		if _, _, err := b.Logs(context.Background(), target, c.logID, c.token, 10); err == nil {
 			t.Errorf("Logs(%q, %q) did not fail", c.logID, c.token)
@@ -343,13 +344,13 @@ func TestBatchLogsPaged(t *testing.T) {
 func TestBatchLogBounded(t *testing.T) {
 	b, rec := newBatch(t, BatchOptions{LogLimit: 2000})
 	st := final(t, b, rec, submit(t, b, 1, 64, "sh", "-c", `i=0; while [ $i -lt 500 ]; do echo "a line of output $i"; i=$((i+1)); done`))
-	fi, err := os.Stat(b.logPath(st.LogID))
-	if err != nil {
-		t.Fatal(err)
-	}
 	msgs := logMessages(t, b, st.LogID)
-	if fi.Size() > 2100 || !strings.HasPrefix(msgs[len(msgs)-1], "[batchplane: log truncated at 2000 bytes]") || st.Status != "SUCCEEDED" {
-		t.Fatalf("log of %d bytes, last line %q, %s", fi.Size(), msgs[len(msgs)-1], st.Status)
+	size := 0
+	for _, m := range msgs {
+		size += len(m)
+	}
+	if size > 2000 || len(msgs) < 20 || !strings.HasPrefix(msgs[len(msgs)-1], "[batchplane: log truncated at 2000 bytes]") || st.Status != "SUCCEEDED" {
+		t.Fatalf("log of %d lines, %d bytes, last line %q, %s", len(msgs), size, msgs[len(msgs)-1], st.Status)
 	}
 }
 
@@ -373,5 +374,41 @@ func TestBatchSubmitIdempotentAndRetriedCallback(t *testing.T) {
 	}
 	if raw, _ := os.ReadFile(filepath.Join(dir, "runs")); string(raw) != "ran\n" {
 		t.Fatalf("the job ran %q", raw)
+	}
+}
+
+// TestBatchLogsShareASegment runs jobs one after another in the same slot
+// (one CPU): each log holds only its own job's lines, also when read by a
+// new executor after a restart, which no longer knows the jobs.
+func TestBatchLogsShareASegment(t *testing.T) {
+	dir := t.TempDir()
+	b, rec := newBatch(t, BatchOptions{Dir: dir, CPUs: 1})
+	want := map[string][]string{}
+	var ids []string
+	for i := range 3 {
+		id := submit(t, b, 1, 64, "sh", "-c", `echo "job $1"; echo "job $1 again" >&2`, "sh", strconv.Itoa(i))
+		ids = append(ids, id)
+		want[id] = []string{fmt.Sprintf("job %d", i), fmt.Sprintf("job %d again", i)}
+	}
+	logIDs := map[string]string{}
+	for _, id := range ids {
+		st := final(t, b, rec, id)
+		logIDs[id] = st.LogID
+		if got := logMessages(t, b, st.LogID); !slices.Equal(got, want[id]) {
+			t.Fatalf("%s: log %q, want %q", id, got, want[id])
+		}
+	}
+	if segs, _ := os.ReadDir(filepath.Join(dir, "logs")); len(segs) != 1 {
+		t.Fatalf("%d segments for one slot", len(segs))
+	}
+	b.Close()
+	again, _ := newBatch(t, BatchOptions{Dir: dir})
+	for _, id := range ids {
+		if got := logMessages(t, again, logIDs[id]); !slices.Equal(got, want[id]) {
+			t.Fatalf("after a restart, %s: log %q", id, got)
+		}
+	}
+	if d, _ := again.Describe(context.Background(), target, ids); len(d) != 0 {
+		t.Fatalf("a restarted executor describes %d old jobs", len(d))
 	}
 }

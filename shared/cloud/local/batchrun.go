@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strconv"
 	"syscall"
 	"time"
@@ -100,28 +99,27 @@ func killGroup(pid int, hard bool) error {
 // a container's end kills every process in it.
 func (b *Batch) run(j *job) {
 	defer b.wg.Done()
-	id := j.state.ExternalID
-	tmp := filepath.Join(b.o.Dir, "tmp", id)
+	sl := b.takeSlot()
 	var started *time.Time
-	err := b.exec(j, tmp, &started)
-	_ = os.RemoveAll(tmp)
+	err := b.exec(j, sl, &started)
+	b.giveSlot(sl)
 	b.finish(j, started, err)
 }
 
-func (b *Batch) exec(j *job, tmp string, started **time.Time) error {
+func (b *Batch) exec(j *job, sl *slot, started **time.Time) error {
 	if _, err := exec.LookPath(j.spec.Argv[0]); err != nil {
 		return err
 	}
-	if err := os.MkdirAll(tmp, 0o700); err != nil {
+	if err := b.prepare(sl); err != nil {
 		return err
 	}
-	lw, err := newLogWriter(b.logPath(j.state.ExternalID), b.o.LogLimit)
+	lw, err := newLogWriter(sl, j.state.ExternalID, b.o.LogLimit)
 	if err != nil {
 		return err
 	}
 	argv := b.limiter.wrap(j.spec.Argv, j.spec.Memory)
 	cmd := exec.Command(argv[0], argv[1:]...)
-	cmd.Dir, cmd.Env = tmp, jobEnv(j, tmp)
+	cmd.Dir, cmd.Env = sl.tmp, jobEnv(j, sl.tmp)
 	cmd.Stdout, cmd.Stderr = lw.w, lw.w
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	b.mu.Lock()
@@ -139,7 +137,7 @@ func (b *Batch) exec(j *job, tmp string, started **time.Time) error {
 	t := b.now()
 	*started = &t
 	j.pid = cmd.Process.Pid
-	j.state.StartedAt = &t
+	j.state.StartedAt, j.state.LogID = &t, lw.logID
 	b.setLocked(j, "RUNNING", "")
 	b.mu.Unlock()
 	lw.started()
