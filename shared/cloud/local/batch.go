@@ -220,6 +220,8 @@ func (b *Batch) finish(j *job, started *time.Time, err error) {
 	default:
 		b.setLocked(j, "FAILED", b.limiter.reason(err, j.spec.Memory))
 	}
+	// An ended job keeps its state and Name; its argv and args go.
+	j.spec = cloud.BatchJobSpec{Name: j.spec.Name}
 	close(j.done)
 	b.scheduleLocked()
 }
@@ -304,19 +306,26 @@ func (b *Batch) Describe(ctx context.Context, t cloud.Target, externalIDs []stri
 	return out, nil
 }
 
-// Close kills every running job, drops the queue and stops reporting;
-// states not yet delivered are lost (the service's sweep finds the jobs
-// unknown after a restart).
+// stoppedReason is the reason of the jobs Close ends.
+const stoppedReason = "local executor stopped"
+
+// Close kills every running job and drops the queue, reporting them all
+// FAILED (stoppedReason: POST /batches/{id}/retry reruns them), then stops
+// reporting once the queued states are delivered (at most drainWait).
+// States it could not deliver are lost; after a restart the executor no
+// longer knows those jobs, and Describe leaves them out.
 func (b *Batch) Close() {
 	b.mu.Lock()
 	b.closed = true
 	for _, j := range b.queue {
-		j.cancelled, j.cancelMsg = true, "executor stopped"
+		j.cancelled, j.cancelMsg = true, stoppedReason
+		b.setLocked(j, "FAILED", stoppedReason)
+		close(j.done)
 	}
 	b.queue = nil
 	for _, j := range b.jobs {
 		if j.pid != 0 {
-			j.cancelled, j.cancelMsg = true, "executor stopped"
+			j.cancelled, j.cancelMsg = true, stoppedReason
 			_ = killGroup(j.pid, true)
 		}
 	}

@@ -412,3 +412,31 @@ func TestBatchLogsShareASegment(t *testing.T) {
 		t.Fatalf("a restarted executor describes %d old jobs", len(d))
 	}
 }
+
+// TestBatchClose: stopping the executor ends its running and queued jobs,
+// reported FAILED, with no process left; it then refuses new jobs.
+func TestBatchClose(t *testing.T) {
+	b, rec := newBatch(t, BatchOptions{CPUs: 1})
+	running := submit(t, b, 1, 64, "sh", "-c", "sleep 1000 & wait")
+	waiting := submit(t, b, 1, 64, "sleep", "1000")
+	eventually(t, "the job runs", func() bool { return len(jobProcesses(t, running)) == 2 })
+	b.Close()
+	if left := jobProcesses(t, running); len(left) != 0 {
+		t.Fatalf("processes left after Close: %v", left)
+	}
+	for _, id := range []string{running, waiting} {
+		s := rec.statuses(id)
+		if len(s) == 0 || s[len(s)-1] != "FAILED" {
+			t.Fatalf("%s: states %v", id, s)
+		}
+		rec.mu.Lock()
+		last := rec.byID[id][len(rec.byID[id])-1]
+		rec.mu.Unlock()
+		if last.Reason != stoppedReason {
+			t.Fatalf("%s: reason %q", id, last.Reason)
+		}
+	}
+	if _, err := b.Submit(context.Background(), target, cloud.BatchJobSpec{Name: "late", Argv: []string{"true"}}); err == nil {
+		t.Fatal("a closed executor took a job")
+	}
+}
