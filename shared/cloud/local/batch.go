@@ -126,6 +126,13 @@ func (b *Batch) Peak() int {
 	return b.peak
 }
 
+// Active is how many jobs are queued or running.
+func (b *Batch) Active() int {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return len(b.queue) + b.running
+}
+
 func jobCPU(cpu float64) float64 {
 	if cpu <= 0 {
 		return 1

@@ -274,8 +274,8 @@ func TestBatchCancel(t *testing.T) {
 	if err := b.Cancel(context.Background(), target, []string{running, queuedID, "lb-00000000000000000000"}, ""); err != nil {
 		t.Fatal(err)
 	}
-	if left := jobProcesses(t, running); len(left) != 0 {
-		t.Fatalf("processes left after cancel: %v", left)
+	if left := jobProcesses(t, running); len(left) != 0 || b.Active() != 0 {
+		t.Fatalf("processes left after cancel: %v; %d jobs queued or running", left, b.Active())
 	}
 	for _, id := range []string{running, queuedID} {
 		if st := final(t, b, rec, id); st.Status != "FAILED" || st.Reason != "cancelled" {
