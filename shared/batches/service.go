@@ -65,50 +65,42 @@ func (s *Service) CreateTool(ctx context.Context, in ToolInput) (Tool, error) {
 	if t.Number, err = s.Store.NextToolNumber(ctx); err != nil {
 		return Tool{}, err
 	}
-	t.ID, t.OwnerID, t.Teams, t.CreatedAt = "T-"+s.NewID(), p.User.ID, p.User.Teams, s.now()
+	t.ID, t.OwnerID, t.CreatedAt = "T-"+s.NewID(), p.User.ID, s.now()
 	if err := s.Store.CreateTool(ctx, t); err != nil {
 		return Tool{}, err
 	}
 	return t, nil
 }
 
-// GetTool returns a tool the caller sees.
+// GetTool returns a tool of the catalog.
 func (s *Service) GetTool(ctx context.Context, id string) (Tool, error) {
-	p, err := identity.Caller(ctx)
-	if err != nil {
+	if _, err := identity.Caller(ctx); err != nil {
 		return Tool{}, err
 	}
-	t, err := s.Store.GetTool(ctx, id)
-	if err == nil && !p.Sees(t.Teams) {
-		err = errs.NotFoundf("Tool %q not found.", id)
-	}
-	return t, err
+	return s.Store.GetTool(ctx, id)
 }
 
-// ListTools lists one page of the tools the caller sees.
+// ListTools lists one page of the catalog's tools.
 func (s *Service) ListTools(ctx context.Context, pg identity.Page) ([]Tool, string, error) {
-	p, err := identity.Caller(ctx)
-	if err != nil {
+	if _, err := identity.Caller(ctx); err != nil {
 		return nil, "", err
 	}
-	ts, next, err := s.Store.ListTools(ctx, pg)
-	if err != nil {
-		return nil, "", err
-	}
-	out := ts[:0]
-	for _, t := range ts {
-		if p.Sees(t.Teams) {
-			out = append(out, t)
-		}
-	}
-	return out, next, nil
+	return s.Store.ListTools(ctx, pg)
 }
 
 // DeleteTool deletes a tool no unfinished batch uses (errs.Conflict
-// naming one otherwise).
+// naming one otherwise); only its owner or an Administrator may.
 func (s *Service) DeleteTool(ctx context.Context, id string) error {
-	if _, err := s.GetTool(ctx, id); err != nil {
+	p, err := identity.Caller(ctx)
+	if err != nil {
 		return err
+	}
+	t, err := s.GetTool(ctx, id)
+	if err != nil {
+		return err
+	}
+	if !p.IsAdmin() && t.OwnerID != p.User.ID {
+		return errs.E(errs.Forbidden, "Only the tool's owner or an Administrator may delete tool %s.", id)
 	}
 	gen, ids, err := s.Store.ToolBatches(ctx, id)
 	if err != nil {
@@ -262,6 +254,9 @@ func (s *Service) Log(ctx context.Context, batchID, jobID, token string, limit i
 
 // target is where a batch runs.
 func (s *Service) target(ctx context.Context, b Batch) (cloud.Target, error) {
+	if s.Cloud == nil {
+		return cloud.Target{}, errs.E(errs.Unavailable, "No batch executor is configured here.")
+	}
 	a, err := s.Accounts.GetAccount(ctx, b.AccountID)
 	if err != nil {
 		return cloud.Target{}, fmt.Errorf("account of batch %s: %w", b.ID, err)

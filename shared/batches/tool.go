@@ -25,9 +25,9 @@ type Tool struct {
 	Image       string
 	Command     []string
 	Hardware    Hardware
-	// Teams are the creating user's teams: who sees the tool. A tool hangs
-	// from no account, so (unlike batches) its scope is its owner's.
-	Teams     []string
+	// OwnerID is the creating user. Tools are the organization's catalog
+	// (as Scale's recipe types are global): every user sees and uses them;
+	// only their owner or an Administrator deletes one.
 	OwnerID   int64
 	CreatedAt time.Time
 }
