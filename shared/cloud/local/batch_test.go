@@ -106,6 +106,27 @@ func final(t *testing.T, b *Batch, rec *states, id string) cloud.BatchJobState {
 	return got
 }
 
+// lifecycle is every state of a job, in order.
+var lifecycle = []string{"SUBMITTED", "RUNNABLE", "STARTING", "RUNNING", "SUCCEEDED", "FAILED"}
+
+// forward reports whether delivered states only move forward through the
+// lifecycle (a state queued behind an undelivered one replaces it) and
+// end at final.
+func forward(got []string, final string) bool {
+	if len(got) == 0 || got[len(got)-1] != final || slices.Index(got, "SUCCEEDED") >= 0 && slices.Index(got, "FAILED") >= 0 {
+		return false
+	}
+	prev := -1
+	for _, s := range got {
+		i := slices.Index(lifecycle, s)
+		if i <= prev {
+			return false
+		}
+		prev = i
+	}
+	return true
+}
+
 func logMessages(t *testing.T, b *Batch, logID string) []string {
 	t.Helper()
 	lines, next, err := b.Logs(context.Background(), target, logID, "", 10000)
@@ -130,7 +151,7 @@ func TestBatchArgvVerbatimAndStates(t *testing.T) {
 	if got := logMessages(t, b, st.LogID); !slices.Equal(got, want) {
 		t.Fatalf("log %q, want %q (each argv element one argument, no shell)", got, want)
 	}
-	if got := rec.statuses(id); !slices.Equal(got, []string{"SUBMITTED", "RUNNABLE", "STARTING", "RUNNING", "SUCCEEDED"}) {
+	if got := rec.statuses(id); !forward(got, "SUCCEEDED") {
 		t.Fatalf("states %v", got)
 	}
 	if d, _ := b.Describe(context.Background(), target, []string{"lb-00000000000000000000", id}); len(d) != 1 {
@@ -282,7 +303,7 @@ func TestBatchCancel(t *testing.T) {
 			t.Fatalf("%s: %s %q", id, st.Status, st.Reason)
 		}
 	}
-	if got := rec.statuses(queuedID); !slices.Equal(got, []string{"SUBMITTED", "RUNNABLE", "FAILED"}) {
+	if got := rec.statuses(queuedID); !forward(got, "FAILED") || slices.Contains(got, "STARTING") || slices.Contains(got, "RUNNING") {
 		t.Fatalf("queued job's states %v: it must never start", got)
 	}
 	if err := b.Cancel(context.Background(), target, []string{running}, ""); err != nil {
@@ -369,7 +390,7 @@ func TestBatchSubmitIdempotentAndRetriedCallback(t *testing.T) {
 		t.Fatalf("resubmitted: %q, %v; want %q", again, err, first)
 	}
 	final(t, b, rec, first)
-	if got := rec.statuses(first); !slices.Equal(got, []string{"SUBMITTED", "RUNNABLE", "STARTING", "RUNNING", "SUCCEEDED"}) {
+	if got := rec.statuses(first); !forward(got, "SUCCEEDED") {
 		t.Fatalf("states after failing callbacks %v", got)
 	}
 	if raw, _ := os.ReadFile(filepath.Join(dir, "runs")); string(raw) != "ran\n" {
@@ -438,5 +459,37 @@ func TestBatchClose(t *testing.T) {
 	}
 	if _, err := b.Submit(context.Background(), target, cloud.BatchJobSpec{Name: "late", Argv: []string{"true"}}); err == nil {
 		t.Fatal("a closed executor took a job")
+	}
+}
+
+// TestBatchStatesCoalesce: while the callback is blocked, a job's later
+// states replace its undelivered ones, and the last one delivered carries
+// every fact (start time, log id).
+func TestBatchStatesCoalesce(t *testing.T) {
+	gate := make(chan struct{})
+	rec := &states{}
+	b, _ := newBatch(t, BatchOptions{OnState: func(ctx context.Context, st cloud.BatchJobState) error {
+		<-gate
+		return rec.observe(ctx, st)
+	}})
+	ids := []string{submit(t, b, 1, 128, "true"), submit(t, b, 1, 128, "sh", "-c", "exit 2")}
+	for _, id := range ids {
+		eventually(t, id+" ends", func() bool {
+			d, _ := b.Describe(context.Background(), target, []string{id})
+			return len(d) == 1 && isFinal(d[0].Status)
+		})
+	}
+	close(gate)
+	for i, id := range ids {
+		want := []string{"SUCCEEDED", "FAILED"}[i]
+		eventually(t, id+" delivered", func() bool { s := rec.statuses(id); return len(s) > 0 && isFinal(s[len(s)-1]) })
+		got := rec.statuses(id)
+		rec.mu.Lock()
+		last := rec.byID[id][len(rec.byID[id])-1]
+		rec.mu.Unlock()
+		// At most the state being delivered when the gate held, then the final one.
+		if !forward(got, want) || len(got) > 2 || last.StartedAt == nil || last.LogID == "" {
+			t.Fatalf("%s: states %v, last %+v", id, got, last)
+		}
 	}
 }

@@ -18,7 +18,12 @@ const reportAttempts = 10
 // reporter delivers job states to the callback outside the executor's
 // lock: a few workers, each job always on the same one, so one job's
 // states arrive in order while other jobs' are delivered in parallel (each
-// delivery is a DynamoDB transaction in make run).
+// delivery is a DynamoDB transaction in make run). A job's state queued
+// behind an undelivered one replaces it: a job's states only move forward
+// and each carries all the job's facts so far (start time, log id), so
+// when the callback falls behind (trivial jobs end faster than their
+// transitions are written) it gets the latest state once instead of
+// every step late.
 type reporter struct {
 	fn      func(context.Context, cloud.BatchJobState) error
 	ctx     context.Context
@@ -28,10 +33,11 @@ type reporter struct {
 }
 
 type reportQueue struct {
-	mu     sync.Mutex
-	q      []cloud.BatchJobState
-	wake   chan struct{}
-	closed bool
+	mu      sync.Mutex
+	q       []*cloud.BatchJobState
+	pending map[string]*cloud.BatchJobState // undelivered, by external id
+	wake    chan struct{}
+	closed  bool
 }
 
 func newReporter(fn func(context.Context, cloud.BatchJobState) error, n int) *reporter {
@@ -41,7 +47,7 @@ func newReporter(fn func(context.Context, cloud.BatchJobState) error, n int) *re
 		return r
 	}
 	for range n {
-		w := &reportQueue{wake: make(chan struct{}, 1)}
+		w := &reportQueue{wake: make(chan struct{}, 1), pending: map[string]*cloud.BatchJobState{}}
 		r.workers = append(r.workers, w)
 		r.wg.Add(1)
 		go r.loop(w)
@@ -63,7 +69,12 @@ func (r *reporter) report(s cloud.BatchJobState) {
 			t := *s.StartedAt
 			s.StartedAt = &t
 		}
-		w.q = append(w.q, s)
+		if p, ok := w.pending[s.ExternalID]; ok {
+			*p = s
+		} else {
+			w.q = append(w.q, &s)
+			w.pending[s.ExternalID] = &s
+		}
 	}
 	w.mu.Unlock()
 	select {
@@ -88,8 +99,10 @@ func (r *reporter) loop(w *reportQueue) {
 			}
 			continue
 		}
-		s := w.q[0]
+		s := *w.q[0]
+		w.q[0] = nil
 		w.q = w.q[1:]
+		delete(w.pending, s.ExternalID)
 		w.mu.Unlock()
 		if r.ctx.Err() != nil {
 			continue
