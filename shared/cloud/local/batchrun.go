@@ -121,7 +121,11 @@ func (b *Batch) exec(j *job, sl *slot, started **time.Time) error {
 	cmd := exec.Command(argv[0], argv[1:]...)
 	cmd.Dir, cmd.Env = sl.tmp, jobEnv(j, sl.tmp)
 	cmd.Stdout, cmd.Stderr = lw.w, lw.w
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	// Its own group, so a cancel reaches every process of the job; and
+	// killed with the server should the server die without Close (its
+	// main process only: what that leaves behind may outlive a SIGKILLed
+	// server).
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
 	b.mu.Lock()
 	if j.cancelled {
 		b.mu.Unlock()
