@@ -141,6 +141,9 @@ func main() {
 	if run("runs") {
 		runTransitions(c, cnt, &transitions)
 	}
+	if run("batches") {
+		batchCounting(c, cnt, svc)
+	}
 	if run("throughput") {
 		throughput(ctx, svc, c, nk, db, table)
 	}
