@@ -221,7 +221,11 @@ func (s *Service) Observe(ctx context.Context, st cloud.BatchJobState) error {
 		}
 		err = s.Store.Transition(ctx, j, nj, s.now())
 		if errs.Is(err, errs.Conflict) {
-			time.Sleep(time.Duration(try*try) * 5 * time.Millisecond)
+			select { // back off: a concurrent event of this job or shard won
+			case <-ctx.Done():
+				return ctx.Err()
+			case <-time.After(time.Duration(try*try) * 5 * time.Millisecond):
+			}
 			continue
 		}
 		if err != nil || !nj.Status.Final() {
