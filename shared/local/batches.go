@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"os"
 	"sync/atomic"
+	"time"
 
 	"github.com/batchplane/batchplane/shared/batches"
 	"github.com/batchplane/batchplane/shared/cloud"
@@ -81,15 +82,74 @@ func (br *batchRuntime) dispatcher() Dispatcher {
 	return notReady{}
 }
 
-// bind hands the built service to the executor and the kicker, and kicks
-// every batch a previous make run left unfinished.
-func (br *batchRuntime) bind(ctx context.Context, s BatchService) (int, error) {
+// bind hands the built service to the executor and the kicker, fails the
+// jobs a previous make run lost, and kicks every batch it left unfinished.
+func (br *batchRuntime) bind(ctx context.Context, svc *batches.Service) (int, error) {
+	var s BatchService = svc
 	br.svc.Store(&s)
+	if err := br.failLost(ctx, svc, time.Now()); err != nil {
+		return 0, fmt.Errorf("resume batches: %w", err)
+	}
 	n, err := s.Sweep(ctx, resumeLimit)
 	if err != nil {
 		return 0, fmt.Errorf("resume batches: %w", err)
 	}
 	return n, nil
+}
+
+// lostReason is the reason of a job a previous make run lost.
+const lostReason = "lost: make run stopped while the job was queued or running"
+
+// failLost ends the jobs a previous make run handed to its executor and
+// never saw end (it was killed before its executor could report them): a
+// dispatched job this executor does not know (Describe leaves it out) is
+// lost, and FAILED (POST /batches/{id}/retry reruns it) rather than
+// counted as in flight forever. Jobs dispatched meanwhile by this run are
+// known, so they are left alone. A job whose submission was never
+// recorded has no external id; the dispatch resubmits it by its Name.
+func (br *batchRuntime) failLost(ctx context.Context, svc *batches.Service, now time.Time) error {
+	bs, _, err := svc.Store.ScanBatches(ctx, time.Time{}, time.Time{}, resumeLimit)
+	if err != nil {
+		return err
+	}
+	for _, b := range bs {
+		if b.State != batches.Active || b.Counts.InFlight() <= 0 {
+			continue
+		}
+		for after := -1; ; {
+			js, err := svc.Store.JobsAfter(ctx, b.ID, after, batches.DispatchChunk, false)
+			if err != nil {
+				return err
+			}
+			var ids []string
+			for _, j := range js {
+				ids = append(ids, j.ExternalID)
+			}
+			known, err := br.exec.Describe(ctx, cloud.Target{}, ids)
+			if err != nil {
+				return err
+			}
+			live := map[string]bool{}
+			for _, k := range known {
+				live[k.ExternalID] = true
+			}
+			for _, j := range js {
+				if j.ExternalID == "" || j.Status.Final() || live[j.ExternalID] {
+					continue
+				}
+				st := cloud.BatchJobState{BatchID: b.ID, Index: j.Index, Attempt: j.Attempt, ExternalID: j.ExternalID,
+					Status: string(batches.Failed), Reason: lostReason, At: now}
+				if err := svc.Observe(ctx, st); err != nil {
+					return err
+				}
+			}
+			if len(js) < batches.DispatchChunk {
+				break
+			}
+			after = js[len(js)-1].Index
+		}
+	}
+	return nil
 }
 
 // sweep kicks the batches that need a dispatch no event will ask for.

@@ -328,3 +328,40 @@ func TestBatchesResumeAfterRestart(t *testing.T) {
 		t.Fatalf("the stopped job: %v %v", st["status"], st["reason"])
 	}
 }
+
+// TestBatchesLostJobsAfterACrash: a second runtime starts on the table
+// while the first still holds a running job (as if the first had been
+// killed without reporting it): the job its executor does not know ends
+// FAILED as lost, the batch's other jobs run on, and the counts stay
+// exact.
+func TestBatchesLostJobsAfterACrash(t *testing.T) {
+	db := storetest.Client(t)
+	table := storetest.NewTable(t, db)
+	h := start(t, wire(t, table, ""), nil)
+	h.account()
+	tool := h.object(201, "POST", "/tools", map[string]any{"name": "nap", "version": "1", "image": "busybox",
+		"command": []string{"sh", "-c", `sleep "$1"`, "sh", "{secs}"}, "hardware": map[string]any{"cpu": 1, "memory": 128}})["tool_id"].(string)
+	args := []map[string]string{{"secs": "1000"}, {"secs": "0"}, {"secs": "0"}}
+	batch := h.object(201, "POST", "/batches", map[string]any{"tool_id": tool, "args": args, "max_running": 1})["batch_id"].(string)
+	waitLong(t, "the first job running", func() bool { c, _ := h.counts(batch); return c["RUNNING"] == 1 })
+
+	h2 := start(t, wire(t, table, ""), &h.admin)
+	defer h2.close()
+	waitLong(t, "the batch ends on the second runtime", func() bool {
+		c, _ := h2.counts(batch)
+		return c["SUCCEEDED"]+c["FAILED"] == len(args)
+	})
+	if c, _ := h2.counts(batch); c["SUCCEEDED"] != 2 || c["FAILED"] != 1 {
+		t.Fatalf("counts %v, want 2 SUCCEEDED and the lost one FAILED", c)
+	}
+	if st := h2.object(200, "GET", "/batches/"+batch+"/jobs/0", nil); st["status"] != "FAILED" || !strings.HasPrefix(st["reason"].(string), "lost: ") {
+		t.Fatalf("the lost job: %v %v", st["status"], st["reason"])
+	}
+	h.close() // the first runtime's late report of its job changes nothing
+	if c, _ := h2.counts(batch); c["SUCCEEDED"] != 2 || c["FAILED"] != 1 {
+		t.Fatalf("counts after the first runtime stopped: %v", c)
+	}
+	if left := batchProcesses(t, batch); len(left) != 0 {
+		t.Fatalf("processes left: %v", left)
+	}
+}
