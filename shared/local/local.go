@@ -20,6 +20,7 @@ import (
 
 	"github.com/batchplane/batchplane/shared/api"
 	"github.com/batchplane/batchplane/shared/app"
+	"github.com/batchplane/batchplane/shared/batches"
 	localcloud "github.com/batchplane/batchplane/shared/cloud/local"
 	"github.com/batchplane/batchplane/shared/identity"
 	"github.com/batchplane/batchplane/shared/prices"
@@ -203,6 +204,10 @@ type WireOptions struct {
 	// BatchDir keeps the local batch executor's logs ("" = a temporary
 	// directory, removed at Close).
 	BatchDir string
+	// NoDispatch leaves submitted batches undispatched (no Kicker): the
+	// bench feeds job states itself and counts their writes, which jobs
+	// really running would disturb.
+	NoDispatch bool
 	// SweepEvery is the safety sweep's period (0 = no sweep).
 	SweepEvery time.Duration
 	// InterruptionDelay overrides the local cloud's spot warning delay.
@@ -251,9 +256,13 @@ func Wire(ctx context.Context, o WireOptions) (*Runtime, error) {
 		lc.Close()
 		return nil, err
 	}
+	var kick batches.Kicker = br.kicker
+	if o.NoDispatch {
+		kick = nil
+	}
 	var ex *Executions
 	svc, err := app.Build(ctx, app.Config{DB: o.DB, Table: o.Table, Region: app.LocalRegion, Sealer: o.Sealer,
-		Local: api.NewLocalRoutes(lc), Cloud: lc.Cloud(), Catalog: prices.Catalog{}, Batch: br.exec, Kicker: br.kicker,
+		Local: api.NewLocalRoutes(lc), Cloud: lc.Cloud(), Catalog: prices.Catalog{}, Batch: br.exec, Kicker: kick,
 		Executions: func(wf *workflow.Workflow) runs.Executions {
 			ex = NewExecutions(ctx, m, wf, o.DB, o.Table, o.OnTransition)
 			return ex
