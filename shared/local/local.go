@@ -21,6 +21,7 @@ import (
 	"github.com/batchplane/batchplane/shared/accounts"
 	"github.com/batchplane/batchplane/shared/api"
 	"github.com/batchplane/batchplane/shared/app"
+	"github.com/batchplane/batchplane/shared/batches"
 	localcloud "github.com/batchplane/batchplane/shared/cloud/local"
 	"github.com/batchplane/batchplane/shared/identity"
 	"github.com/batchplane/batchplane/shared/prices"
@@ -89,7 +90,7 @@ func Run(ctx context.Context, o Options) error {
 		return err
 	}
 	rt, err := Wire(ctx, WireOptions{DB: db, Table: o.Table, Sealer: sealer, Root: root,
-		CloudState: filepath.Join(o.StateDir, "cloud.json"), SweepEvery: time.Minute})
+		CloudState: filepath.Join(o.StateDir, "cloud.json"), BatchDir: filepath.Join(o.StateDir, "batch"), SweepEvery: time.Minute})
 	if err != nil {
 		return err
 	}
@@ -98,6 +99,9 @@ func Run(ctx context.Context, o Options) error {
 		return fmt.Errorf("resume runs: %w", err)
 	} else if n > 0 {
 		fmt.Fprintf(o.Out, "Resumed %d run workflow(s) from DynamoDB\n", n)
+	}
+	if rt.ResumedBatches > 0 {
+		fmt.Fprintf(o.Out, "Resumed %d batch(es) from DynamoDB\n", rt.ResumedBatches)
 	}
 	ln, err := net.Listen("tcp", o.Addr)
 	if err != nil {
@@ -198,6 +202,13 @@ type WireOptions struct {
 	Root string
 	// CloudState keeps the local cloud between runs ("" = memory).
 	CloudState string
+	// BatchDir keeps the local batch executor's logs ("" = a temporary
+	// directory, removed at Close).
+	BatchDir string
+	// NoDispatch leaves submitted batches undispatched (no Kicker): the
+	// bench feeds job states itself and counts their writes, which jobs
+	// really running would disturb.
+	NoDispatch bool
 	// SweepEvery is the safety sweep's period (0 = no sweep).
 	SweepEvery time.Duration
 	// InterruptionDelay overrides the local cloud's spot warning delay.
@@ -212,8 +223,13 @@ type Runtime struct {
 	Service    *app.Service
 	Cloud      *localcloud.Cloud
 	Executions *Executions
-	cancel     context.CancelFunc
-	done       chan struct{}
+	// Batch is the local batch executor; ResumedBatches counts the
+	// batches a previous make run left unfinished, kicked at start-up.
+	Batch          *localcloud.Batch
+	ResumedBatches int
+	batches        *batchRuntime
+	cancel         context.CancelFunc
+	done           chan struct{}
 }
 
 // Wire builds the whole service on the local cloud and the local state
@@ -235,21 +251,37 @@ func Wire(ctx context.Context, o WireOptions) (*Runtime, error) {
 		cancel()
 		return nil, err
 	}
+	br, err := newBatchRuntime(ctx, o.BatchDir)
+	if err != nil {
+		cancel()
+		lc.Close()
+		return nil, err
+	}
+	var kick batches.Kicker = br.kicker
+	if o.NoDispatch {
+		kick = nil
+	}
 	var ex *Executions
 	svc, err := app.Build(ctx, app.Config{DB: o.DB, Table: o.Table, Region: app.LocalRegion, Sealer: o.Sealer,
 		Local: api.NewLocalRoutes(lc), Cloud: lc.Cloud(), Catalog: prices.Catalog{}, EventAccess: new(accounts.LocalEventAccess),
+		Batch: br.exec, Kicker: kick,
 		Executions: func(wf *workflow.Workflow) runs.Executions {
 			ex = NewExecutions(ctx, m, wf, o.DB, o.Table, o.OnTransition)
 			return ex
 		}})
 	if err != nil {
 		cancel() // before Close: the dispatcher may wait for the workflow
+		br.close()
 		lc.Close()
 		return nil, err
 	}
 	ready <- svc.Workflow
-	rt.Service, rt.Cloud, rt.Executions = svc, lc, ex
+	rt.Service, rt.Cloud, rt.Executions, rt.Batch, rt.batches = svc, lc, ex, br.exec, br
 	go rt.sweep(ctx, svc.Workflow, o.SweepEvery)
+	if rt.ResumedBatches, err = br.bind(ctx, svc.Batches); err != nil {
+		rt.Close()
+		return nil, err
+	}
 	return rt, nil
 }
 
@@ -292,15 +324,18 @@ func (rt *Runtime) sweep(ctx context.Context, wf *workflow.Workflow, every time.
 			if err := wf.Sweep(ctx); err != nil && ctx.Err() == nil {
 				slog.Warn("sweep", "err", err)
 			}
+			rt.batches.sweep(ctx)
 		}
 	}
 }
 
-// Close stops the sweep, the executions (they resume on the next start)
-// and the local cloud.
+// Close stops the sweep, the executions (they resume on the next start),
+// the batch kicker and executor (which reports the jobs it ends) and the
+// local cloud.
 func (rt *Runtime) Close() {
 	rt.cancel()
 	<-rt.done
 	rt.Executions.Wait()
+	rt.batches.close()
 	rt.Cloud.Close()
 }
