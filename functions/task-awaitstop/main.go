@@ -7,6 +7,9 @@ package main
 import (
 	"github.com/batchplane/batchplane/shared/app"
 	cloudaws "github.com/batchplane/batchplane/shared/cloud/aws"
+	"github.com/batchplane/batchplane/shared/cloud/aws/autoscaling"
+	"github.com/batchplane/batchplane/shared/cloud/aws/cloudwatch"
+	"github.com/batchplane/batchplane/shared/cloud/aws/ec2"
 	"github.com/batchplane/batchplane/shared/cloud/aws/elb"
 	"github.com/batchplane/batchplane/shared/prices"
 	"github.com/batchplane/batchplane/shared/workflow"
@@ -14,6 +17,7 @@ import (
 )
 
 func main() {
-	app.Task(workflow.AwaitStop, app.WithCustomerAWS(cloudaws.New), app.WithLoadBalancing(elb.New),
+	app.Task(workflow.AwaitStop, app.WithCustomerAWS(cloudaws.New),
+		app.WithCompute(ec2.New), app.WithAutoScaling(autoscaling.New), app.WithMetrics(cloudwatch.New), app.WithLoadBalancing(elb.New),
 		app.WithStepFunctions(stepfunctions.New), app.WithCatalog(prices.Catalog{}))
 }

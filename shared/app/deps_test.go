@@ -12,9 +12,11 @@ import (
 
 // TestFunctionDependencies reads `go list -deps` of every function: none
 // links the local runtime (shared/local: the ASL runner, the local
-// server), and a function links the clients of customers' AWS, load
-// balancers and Step Functions only when it uses them, since binary size
-// and cold starts follow what is linked.
+// server), and a function links the clients of customers' AWS (each SDK
+// service apart), load balancers and Step Functions only when it uses
+// them, since binary size and cold starts follow what is linked (an
+// imported SDK service is linked with its package initialisation even
+// where nothing calls it).
 func TestFunctionDependencies(t *testing.T) {
 	root, err := storetest.RepoRoot()
 	if err != nil {
@@ -33,6 +35,17 @@ func TestFunctionDependencies(t *testing.T) {
 		deps[strings.TrimPrefix(f[0], mod+"functions/")] = f[1:]
 	}
 	reachesCustomers := []string{routes.FnApps, routes.FnRuns, routes.DefaultFunction}
+	// The customer-AWS SDK services each HTTP function links (a worker
+	// links them all): apps reads Auto Scaling groups and their launch
+	// templates (EC2), runs reads CloudWatch for right-size advice; the
+	// other functions call none.
+	const sdk = "github.com/aws/aws-sdk-go-v2/service/"
+	customerServices := []string{"autoscaling", "cloudwatch", "ec2", "elasticloadbalancing", "elasticloadbalancingv2", "sts"}
+	services := map[string][]string{
+		routes.FnApps:          {"autoscaling", "ec2"},
+		routes.FnRuns:          {"cloudwatch"},
+		routes.DefaultFunction: {"autoscaling", "cloudwatch", "ec2"},
+	}
 	want := append(routes.Functions(), routes.DefaultFunction)
 	for _, w := range routes.Workers {
 		want = append(want, w.Function)
@@ -56,6 +69,23 @@ func TestFunctionDependencies(t *testing.T) {
 		}
 		if got := links(mod + "shared/cloud/aws/elb"); got != worker {
 			t.Errorf("%s links shared/cloud/aws/elb: %v, want %v", fn, got, worker)
+		}
+		want := services[fn]
+		if worker {
+			want = []string{"autoscaling", "cloudwatch", "ec2", "elasticloadbalancing", "elasticloadbalancingv2"}
+		}
+		if customers {
+			want = append(want, "sts") // role assumption
+		}
+		var got []string
+		for _, s := range customerServices {
+			if links(sdk + s) {
+				got = append(got, s)
+			}
+		}
+		slices.Sort(want)
+		if !slices.Equal(got, want) {
+			t.Errorf("%s links the SDK clients of %v of customers' AWS, want %v", fn, got, want)
 		}
 		sfn := slices.Contains(reachesCustomers, fn) || fn == "task-awaitstop"
 		if got := links("github.com/aws/aws-sdk-go-v2/service/sfn"); got != sfn {
