@@ -35,16 +35,24 @@ func TestFunctionDependencies(t *testing.T) {
 		deps[strings.TrimPrefix(f[0], mod+"functions/")] = f[1:]
 	}
 	reachesCustomers := []string{routes.FnApps, routes.FnRuns, routes.DefaultFunction}
-	// The customer-AWS SDK services each HTTP function links (a worker
-	// links them all): apps reads Auto Scaling groups and their launch
-	// templates (EC2), runs reads CloudWatch for right-size advice; the
-	// other functions call none.
+	// The customer-AWS SDK services each function links, as its code calls
+	// them: apps reads Auto Scaling groups and their launch templates
+	// (EC2), runs reads CloudWatch for right-size advice, $default both;
+	// the run workflow's functions what their tasks call (create-run and
+	// await-stop nothing); the other HTTP functions none.
 	const sdk = "github.com/aws/aws-sdk-go-v2/service/"
 	customerServices := []string{"autoscaling", "cloudwatch", "ec2", "elasticloadbalancing", "elasticloadbalancingv2", "sts"}
+	all := []string{"autoscaling", "cloudwatch", "ec2", "elasticloadbalancing", "elasticloadbalancingv2"}
 	services := map[string][]string{
 		routes.FnApps:          {"autoscaling", "ec2"},
 		routes.FnRuns:          {"cloudwatch"},
 		routes.DefaultFunction: {"autoscaling", "cloudwatch", "ec2"},
+		"events":               all,
+		"sweep":                all,
+		"task-compensate":      all,
+		"task-provision":       {"autoscaling", "ec2", "elasticloadbalancing", "elasticloadbalancingv2"},
+		"task-stoprun":         {"autoscaling", "ec2", "elasticloadbalancing", "elasticloadbalancingv2"},
+		"task-finalize":        {"cloudwatch"},
 	}
 	want := append(routes.Functions(), routes.DefaultFunction)
 	for _, w := range routes.Workers {
@@ -62,17 +70,14 @@ func TestFunctionDependencies(t *testing.T) {
 		if links(mod + "shared/local") {
 			t.Errorf("%s links shared/local", fn)
 		}
-		worker := slices.ContainsFunc(routes.Workers, func(w routes.Worker) bool { return w.Function == fn })
-		customers := worker || slices.Contains(reachesCustomers, fn)
+		want := slices.Clone(services[fn])
+		customers := len(want) > 0
 		if got := links(mod + "shared/cloud/aws"); got != customers {
 			t.Errorf("%s links shared/cloud/aws: %v, want %v", fn, got, customers)
 		}
-		if got := links(mod + "shared/cloud/aws/elb"); got != worker {
-			t.Errorf("%s links shared/cloud/aws/elb: %v, want %v", fn, got, worker)
-		}
-		want := services[fn]
-		if worker {
-			want = []string{"autoscaling", "cloudwatch", "ec2", "elasticloadbalancing", "elasticloadbalancingv2"}
+		lb := slices.Contains(want, "elasticloadbalancing")
+		if got := links(mod + "shared/cloud/aws/elb"); got != lb {
+			t.Errorf("%s links shared/cloud/aws/elb: %v, want %v", fn, got, lb)
 		}
 		if customers {
 			want = append(want, "sts") // role assumption

@@ -46,13 +46,17 @@ func TestOptions(t *testing.T) {
 			wantParts: "metrics", wantExec: true, wantCatalog: true},
 		{name: "api", opts: []app.Option{cust, groups, metrics, app.WithStepFunctions(stepfunctions.New), app.WithCatalog(prices.Catalog{})},
 			wantParts: "groups metrics", wantExec: true, wantCatalog: true},
-		{name: "task-awaitstop", opts: []app.Option{cust, compute, groups, metrics, app.WithLoadBalancing(elb.New),
-			app.WithStepFunctions(stepfunctions.New), app.WithCatalog(prices.Catalog{})}, wantCloud: true, wantLB: true, wantExec: true, wantCatalog: true},
+		{name: "task-awaitstop", opts: []app.Option{app.WithStepFunctions(stepfunctions.New), app.WithCatalog(prices.Catalog{})},
+			wantExec: true, wantCatalog: true, worker: true},
 		{name: "load balancing needs customers' AWS first", opts: []app.Option{app.WithLoadBalancing(elb.New), cust},
 			wantErr: true},
 		{name: "metrics need customers' AWS first", opts: []app.Option{metrics, cust}, wantErr: true},
-		{name: "task-provision, events, sweep", opts: []app.Option{cust, compute, groups, metrics, app.WithLoadBalancing(elb.New),
+		{name: "events, sweep, task-compensate", opts: []app.Option{cust, compute, groups, metrics, app.WithLoadBalancing(elb.New),
 			app.WithCatalog(prices.Catalog{})}, wantCloud: true, wantLB: true, wantCatalog: true, worker: true},
+		{name: "task-provision, task-stoprun", opts: []app.Option{cust, compute, groups, app.WithLoadBalancing(elb.New),
+			app.WithCatalog(prices.Catalog{})}, wantParts: "compute groups", wantLB: true, wantCatalog: true, worker: true},
+		{name: "task-finalize", opts: []app.Option{cust, metrics, app.WithCatalog(prices.Catalog{})},
+			wantParts: "metrics", wantCatalog: true, worker: true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

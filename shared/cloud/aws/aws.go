@@ -98,7 +98,7 @@ func (p *Provider) Check(ctx context.Context, t cloud.Target) error {
 // Clients keeps one client of a service per target, built on first use
 // from the target's configuration (a client holds its HTTP connections:
 // one per call would not reuse them).
-type Clients[C, O any] struct {
+type Clients[C any] struct {
 	configs Configs
 
 	mu sync.Mutex
@@ -106,15 +106,17 @@ type Clients[C, O any] struct {
 }
 
 // NewClients returns the clients of a service on p's configurations.
-func NewClients[C, O any](p Configs) *Clients[C, O] {
-	return &Clients[C, O]{configs: p, m: map[cloud.Target]C{}}
+func NewClients[C any](p Configs) *Clients[C] {
+	return &Clients[C]{configs: p, m: map[cloud.Target]C{}}
 }
 
-// For returns the client of target t, built with newClient
-// (ec2.NewFromConfig, ...) the first time. The constructor is named where
-// a client is used, not where Clients is made, so that a function whose
-// code never calls the service does not link its client.
-func (c *Clients[C, O]) For(t cloud.Target, newClient func(aws.Config, ...func(*O)) C) C {
+// For returns the client of target t, built with newClient the first
+// time. The constructor is named where a client is used, not where
+// Clients is made, so that a function whose code never calls the service
+// does not link its client. (It takes a plain func(aws.Config) C rather
+// than the SDK's variadic NewFromConfig, whose Options type would make
+// one instance of For per service.)
+func (c *Clients[C]) For(t cloud.Target, newClient func(aws.Config) C) C {
 	cfg := c.configs.Config(t) // before c.mu: Config takes the provider's lock
 	c.mu.Lock()
 	defer c.mu.Unlock()

@@ -24,8 +24,8 @@ func TestClientsPerTarget(t *testing.T) {
 		return credentials.NewStaticCredentialsProvider("AK", "SK", "")
 	}))
 	built := 0
-	cs := cloudaws.NewClients[string, struct{}](p)
-	newClient := func(cfg aws.Config, _ ...func(*struct{})) string {
+	cs := cloudaws.NewClients[string](p)
+	newClient := func(cfg aws.Config) string {
 		built++
 		return cfg.Region
 	}

@@ -23,17 +23,19 @@ var _ cloud.AutoScaling = (*AutoScaling)(nil)
 
 // AutoScaling implements cloud.AutoScaling.
 type AutoScaling struct {
-	asg *cloudaws.Clients[*asg.Client, asg.Options]
-	ec2 *cloudaws.Clients[*ec2.Client, ec2.Options] // launch templates
+	asg *cloudaws.Clients[*asg.Client]
+	ec2 *cloudaws.Clients[*ec2.Client] // launch templates
 }
 
 // New returns the Auto Scaling of the targets p configures (cloudaws.New).
 func New(p cloudaws.Configs) *AutoScaling {
-	return &AutoScaling{asg: cloudaws.NewClients[*asg.Client, asg.Options](p), ec2: cloudaws.NewClients[*ec2.Client, ec2.Options](p)}
+	return &AutoScaling{asg: cloudaws.NewClients[*asg.Client](p), ec2: cloudaws.NewClients[*ec2.Client](p)}
 }
 
 // groups is the Auto Scaling client of target t.
-func (a *AutoScaling) groups(t cloud.Target) *asg.Client { return a.asg.For(t, asg.NewFromConfig) }
+func (a *AutoScaling) groups(t cloud.Target) *asg.Client {
+	return a.asg.For(t, func(cfg aws.Config) *asg.Client { return asg.NewFromConfig(cfg) })
+}
 
 // ListGroups implements cloud.AutoScaling.
 func (a *AutoScaling) ListGroups(ctx context.Context, t cloud.Target) ([]cloud.Group, error) {
@@ -138,7 +140,7 @@ func (a *AutoScaling) fromLaunchTemplate(ctx context.Context, t cloud.Target, lt
 	} else {
 		in.LaunchTemplateName = lt.LaunchTemplateName
 	}
-	out, err := a.ec2.For(t, ec2.NewFromConfig).DescribeLaunchTemplateVersions(ctx, in)
+	out, err := a.ec2.For(t, func(cfg aws.Config) *ec2.Client { return ec2.NewFromConfig(cfg) }).DescribeLaunchTemplateVersions(ctx, in)
 	if err != nil {
 		return cloudaws.Err("describe launch template", err)
 	}

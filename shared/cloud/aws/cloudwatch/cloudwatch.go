@@ -20,13 +20,15 @@ var _ cloud.Metrics = (*Metrics)(nil)
 
 // Metrics implements cloud.Metrics.
 type Metrics struct {
-	cw *cloudaws.Clients[*cloudwatch.Client, cloudwatch.Options]
+	cw *cloudaws.Clients[*cloudwatch.Client]
 }
 
 // New returns the metrics of the targets p configures (cloudaws.New).
 func New(p cloudaws.Configs) *Metrics {
-	return &Metrics{cw: cloudaws.NewClients[*cloudwatch.Client, cloudwatch.Options](p)}
+	return &Metrics{cw: cloudaws.NewClients[*cloudwatch.Client](p)}
 }
+
+func newClient(cfg aws.Config) *cloudwatch.Client { return cloudwatch.NewFromConfig(cfg) }
 
 // AverageCPU implements cloud.Metrics with CloudWatch's AWS/EC2
 // CPUUtilization averages of each instance, averaged.
@@ -43,7 +45,7 @@ func (m *Metrics) AverageCPU(ctx context.Context, t cloud.Target, ids []string, 
 	}
 	var sum float64
 	n := 0
-	pg := cloudwatch.NewGetMetricDataPaginator(m.cw.For(t, cloudwatch.NewFromConfig), &cloudwatch.GetMetricDataInput{StartTime: &from, EndTime: &to, MetricDataQueries: q})
+	pg := cloudwatch.NewGetMetricDataPaginator(m.cw.For(t, newClient), &cloudwatch.GetMetricDataInput{StartTime: &from, EndTime: &to, MetricDataQueries: q})
 	for pg.HasMorePages() {
 		page, err := pg.NextPage(ctx)
 		if err != nil {

@@ -22,16 +22,18 @@ var _ cloud.Compute = (*Compute)(nil)
 
 // Compute implements cloud.Compute.
 type Compute struct {
-	ec2 *cloudaws.Clients[*ec2.Client, ec2.Options]
+	ec2 *cloudaws.Clients[*ec2.Client]
 }
 
 // New returns the compute of the targets p configures (cloudaws.New).
 func New(p cloudaws.Configs) *Compute {
-	return &Compute{ec2: cloudaws.NewClients[*ec2.Client, ec2.Options](p)}
+	return &Compute{ec2: cloudaws.NewClients[*ec2.Client](p)}
 }
 
 // client is the EC2 client of target t.
-func (c *Compute) client(t cloud.Target) *ec2.Client { return c.ec2.For(t, ec2.NewFromConfig) }
+func (c *Compute) client(t cloud.Target) *ec2.Client { return c.ec2.For(t, newClient) }
+
+func newClient(cfg aws.Config) *ec2.Client { return ec2.NewFromConfig(cfg) }
 
 // Launch implements cloud.Compute: RunInstances with the spot market
 // options for spot, the ClientToken for idempotency and the run's tags.
