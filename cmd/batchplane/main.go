@@ -16,6 +16,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/kms"
 
+	"github.com/batchplane/batchplane/shared/api"
 	"github.com/batchplane/batchplane/shared/app"
 	"github.com/batchplane/batchplane/shared/local"
 	"github.com/batchplane/batchplane/shared/secrets"
@@ -136,7 +137,7 @@ func bootstrap(args []string) int {
 		return 1
 	}
 	svc, err := app.Build(ctx, app.Config{DB: dynamodb.NewFromConfig(cfg), Table: *table, Region: cfg.Region,
-		Sealer: &secrets.KMS{Client: kms.NewFromConfig(cfg), KeyID: *key}})
+		Sealer: &secrets.KMS{Client: kms.NewFromConfig(cfg), KeyID: *key}, Routes: api.All()})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "batchplane:", err)
 		return 1

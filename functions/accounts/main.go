@@ -4,8 +4,8 @@ package main
 
 import (
 	"github.com/batchplane/batchplane/shared/accounts/eventbridge"
+	"github.com/batchplane/batchplane/shared/api"
 	"github.com/batchplane/batchplane/shared/app"
-	"github.com/batchplane/batchplane/shared/routes"
 )
 
-func main() { app.HTTP(routes.FnAccounts, app.WithEventBus(eventbridge.New)) }
+func main() { app.HTTP(api.Accounts(), app.WithEventBus(eventbridge.New)) }

@@ -5,14 +5,17 @@ package main
 
 import (
 	"github.com/batchplane/batchplane/shared/accounts/eventbridge"
+	"github.com/batchplane/batchplane/shared/api"
 	"github.com/batchplane/batchplane/shared/app"
 	cloudaws "github.com/batchplane/batchplane/shared/cloud/aws"
+	"github.com/batchplane/batchplane/shared/cloud/aws/autoscaling"
+	"github.com/batchplane/batchplane/shared/cloud/aws/cloudwatch"
 	"github.com/batchplane/batchplane/shared/prices"
-	"github.com/batchplane/batchplane/shared/routes"
 	"github.com/batchplane/batchplane/shared/workflow/stepfunctions"
 )
 
 func main() {
-	app.HTTP(routes.DefaultFunction, app.WithCustomerAWS(cloudaws.New), app.WithStepFunctions(stepfunctions.New),
+	app.HTTP(api.All(), app.WithCustomerAWS(cloudaws.New),
+		app.WithAutoScaling(autoscaling.New), app.WithMetrics(cloudwatch.New), app.WithStepFunctions(stepfunctions.New),
 		app.WithCatalog(prices.Catalog{}), app.WithEventBus(eventbridge.New))
 }

@@ -6,9 +6,9 @@
 package main
 
 import (
+	"github.com/batchplane/batchplane/shared/api"
 	"github.com/batchplane/batchplane/shared/app"
 	"github.com/batchplane/batchplane/shared/prices"
-	"github.com/batchplane/batchplane/shared/routes"
 )
 
-func main() { app.HTTP(routes.FnBatches, app.WithCatalog(prices.Catalog{})) }
+func main() { app.HTTP(api.Batches(), app.WithCatalog(prices.Catalog{})) }

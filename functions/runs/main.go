@@ -3,14 +3,16 @@
 package main
 
 import (
+	"github.com/batchplane/batchplane/shared/api"
 	"github.com/batchplane/batchplane/shared/app"
 	cloudaws "github.com/batchplane/batchplane/shared/cloud/aws"
+	"github.com/batchplane/batchplane/shared/cloud/aws/cloudwatch"
 	"github.com/batchplane/batchplane/shared/prices"
-	"github.com/batchplane/batchplane/shared/routes"
 	"github.com/batchplane/batchplane/shared/workflow/stepfunctions"
 )
 
 func main() {
-	app.HTTP(routes.FnRuns, app.WithCustomerAWS(cloudaws.New), app.WithStepFunctions(stepfunctions.New),
+	app.HTTP(api.Runs(), app.WithCustomerAWS(cloudaws.New),
+		app.WithMetrics(cloudwatch.New), app.WithStepFunctions(stepfunctions.New),
 		app.WithCatalog(prices.Catalog{}))
 }

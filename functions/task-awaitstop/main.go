@@ -6,14 +6,11 @@ package main
 
 import (
 	"github.com/batchplane/batchplane/shared/app"
-	cloudaws "github.com/batchplane/batchplane/shared/cloud/aws"
-	"github.com/batchplane/batchplane/shared/cloud/aws/elb"
 	"github.com/batchplane/batchplane/shared/prices"
 	"github.com/batchplane/batchplane/shared/workflow"
 	"github.com/batchplane/batchplane/shared/workflow/stepfunctions"
 )
 
 func main() {
-	app.Task(workflow.AwaitStop, app.WithCustomerAWS(cloudaws.New), app.WithLoadBalancing(elb.New),
-		app.WithStepFunctions(stepfunctions.New), app.WithCatalog(prices.Catalog{}))
+	app.Task(workflow.AwaitStop, app.WithStepFunctions(stepfunctions.New), app.WithCatalog(prices.Catalog{}))
 }

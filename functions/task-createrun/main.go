@@ -4,13 +4,10 @@ package main
 
 import (
 	"github.com/batchplane/batchplane/shared/app"
-	cloudaws "github.com/batchplane/batchplane/shared/cloud/aws"
-	"github.com/batchplane/batchplane/shared/cloud/aws/elb"
 	"github.com/batchplane/batchplane/shared/prices"
 	"github.com/batchplane/batchplane/shared/workflow"
 )
 
 func main() {
-	app.Task(workflow.CreateRun, app.WithCustomerAWS(cloudaws.New), app.WithLoadBalancing(elb.New),
-		app.WithCatalog(prices.Catalog{}))
+	app.Task(workflow.CreateRun, app.WithCatalog(prices.Catalog{}))
 }

@@ -5,12 +5,12 @@ package main
 import (
 	"github.com/batchplane/batchplane/shared/app"
 	cloudaws "github.com/batchplane/batchplane/shared/cloud/aws"
-	"github.com/batchplane/batchplane/shared/cloud/aws/elb"
+	"github.com/batchplane/batchplane/shared/cloud/aws/cloudwatch"
 	"github.com/batchplane/batchplane/shared/prices"
 	"github.com/batchplane/batchplane/shared/workflow"
 )
 
 func main() {
-	app.Task(workflow.Finalize, app.WithCustomerAWS(cloudaws.New), app.WithLoadBalancing(elb.New),
+	app.Task(workflow.Finalize, app.WithCustomerAWS(cloudaws.New), app.WithMetrics(cloudwatch.New),
 		app.WithCatalog(prices.Catalog{}))
 }

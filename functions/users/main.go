@@ -3,8 +3,8 @@
 package main
 
 import (
+	"github.com/batchplane/batchplane/shared/api"
 	"github.com/batchplane/batchplane/shared/app"
-	"github.com/batchplane/batchplane/shared/routes"
 )
 
-func main() { app.HTTP(routes.FnUsers) }
+func main() { app.HTTP(api.Users()) }

@@ -5,7 +5,12 @@ import (
 
 	"github.com/batchplane/batchplane/shared/accounts"
 	"github.com/batchplane/batchplane/shared/regions"
+	"github.com/batchplane/batchplane/shared/routes"
 )
+
+// Accounts is the accounts function's binding: functions/accounts serves it (app.HTTP(api.Accounts())),
+// so that binary links these handlers and no other function's.
+func Accounts() Binding { return Binding{routes.FnAccounts, (*Server).accountsRoutes} }
 
 // accountsRoutes binds the routes of the accounts function.
 func (s *Server) accountsRoutes() []endpoint {

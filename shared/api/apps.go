@@ -5,7 +5,12 @@ import (
 
 	"github.com/batchplane/batchplane/shared/cloud"
 	"github.com/batchplane/batchplane/shared/jobs"
+	"github.com/batchplane/batchplane/shared/routes"
 )
+
+// Apps is the apps function's binding: functions/apps serves it (app.HTTP(api.Apps())),
+// so that binary links these handlers and no other function's.
+func Apps() Binding { return Binding{routes.FnApps, (*Server).appsRoutes} }
 
 // appsRoutes binds the routes of the apps function: the Auto Scaling Group
 // and AMI apps' jobs, their account's groups, and executing them.

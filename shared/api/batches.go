@@ -8,7 +8,12 @@ import (
 	"github.com/batchplane/batchplane/shared/batches"
 	"github.com/batchplane/batchplane/shared/errs"
 	"github.com/batchplane/batchplane/shared/identity"
+	"github.com/batchplane/batchplane/shared/routes"
 )
+
+// Batches is the batches function's binding: functions/batches serves it
+// (app.HTTP(api.Batches())), so that binary links these handlers only.
+func Batches() Binding { return Binding{routes.FnBatches, (*Server).batchesRoutes} }
 
 // batchesRoutes binds the routes of the batches function: seed 002's
 // /batches (snake_case, bare JSON, AWS Batch statuses) and Scale's

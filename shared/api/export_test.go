@@ -43,7 +43,18 @@ func Route(name string) (routes.Route, bool) {
 
 // testServer has the bindings of every route, the local-only ones included
 // (no handler runs).
-func testServer() *Server { return &Server{deps: Deps{Local: NewLocalRoutes(nil)}} }
+func testServer() *Server { return &Server{deps: Deps{Routes: All(), Local: NewLocalRoutes(nil)}} }
 
 // ErrorComponent names the OpenAPI error schema of the surface of path.
 func ErrorComponent(path string) string { return errorComponent(surfaceOf(path)) }
+
+// functions binds each Lambda function (routes.Fn*) to its routes, as
+// each function's Binding (one file of shared/api per function, named
+// after it) declares them; the local runtime's under routes.FnLocal.
+func (s *Server) functions() map[string][]endpoint {
+	m := map[string][]endpoint{routes.FnLocal: s.deps.Local.bind(s)}
+	for _, b := range functionBindings() {
+		m[b.function] = b.bind(s)
+	}
+	return m
+}

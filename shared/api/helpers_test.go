@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"testing"
 
+	"github.com/batchplane/batchplane/shared/api"
 	"github.com/batchplane/batchplane/shared/app"
 	"github.com/batchplane/batchplane/shared/identity"
 	"github.com/batchplane/batchplane/shared/local"
@@ -35,7 +36,7 @@ func newEnv(t *testing.T) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	svc, err := app.Build(context.Background(), app.Config{DB: db, Table: table, Region: app.LocalRegion, Sealer: sealer})
+	svc, err := app.Build(context.Background(), app.Config{DB: db, Table: table, Region: app.LocalRegion, Sealer: sealer, Routes: api.All()})
 	if err != nil {
 		t.Fatal(err)
 	}

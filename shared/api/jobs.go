@@ -4,7 +4,12 @@ import (
 	"net/http"
 
 	"github.com/batchplane/batchplane/shared/jobs"
+	"github.com/batchplane/batchplane/shared/routes"
 )
+
+// Jobs is the jobs function's binding: functions/jobs serves it (app.HTTP(api.Jobs())),
+// so that binary links these handlers and no other function's.
+func Jobs() Binding { return Binding{routes.FnJobs, (*Server).jobsRoutes} }
 
 // jobsRoutes binds the routes of the jobs function.
 func (s *Server) jobsRoutes() []endpoint {

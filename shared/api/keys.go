@@ -6,7 +6,12 @@ import (
 	"time"
 
 	"github.com/batchplane/batchplane/shared/identity"
+	"github.com/batchplane/batchplane/shared/routes"
 )
+
+// Keys is the keys function's binding: functions/keys serves it (app.HTTP(api.Keys())),
+// so that binary links these handlers and no other function's.
+func Keys() Binding { return Binding{routes.FnKeys, (*Server).keysRoutes} }
 
 // keysRoutes binds the routes of the keys function.
 func (s *Server) keysRoutes() []endpoint {

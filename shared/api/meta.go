@@ -3,7 +3,13 @@ package api
 import (
 	"fmt"
 	"net/http"
+
+	"github.com/batchplane/batchplane/shared/routes"
 )
+
+// Meta is the meta function's binding: functions/meta serves it (app.HTTP(api.Meta())),
+// so that binary links these handlers and no other function's.
+func Meta() Binding { return Binding{routes.FnMeta, (*Server).metaRoutes} }
 
 // metaRoutes binds the routes of the meta function.
 func (s *Server) metaRoutes() []endpoint {

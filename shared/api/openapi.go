@@ -371,7 +371,7 @@ func operationID(s string) string {
 
 // BuildOpenAPI returns the OpenAPI 3.1 document of table's routes.
 func BuildOpenAPI(table []routes.Route) ([]byte, error) {
-	return buildOpenAPI(table, (&Server{}).endpoints()) // bindings only: no handler runs
+	return buildOpenAPI(table, (&Server{}).allRoutes()) // bindings only: no handler runs
 }
 
 func buildOpenAPI(table []routes.Route, eps []endpoint) ([]byte, error) {

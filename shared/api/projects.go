@@ -5,7 +5,12 @@ import (
 	"time"
 
 	"github.com/batchplane/batchplane/shared/projects"
+	"github.com/batchplane/batchplane/shared/routes"
 )
+
+// Projects is the projects function's binding: functions/projects serves it (app.HTTP(api.Projects())),
+// so that binary links these handlers and no other function's.
+func Projects() Binding { return Binding{routes.FnProjects, (*Server).projectsRoutes} }
 
 // projectsRoutes binds the routes of the projects function.
 func (s *Server) projectsRoutes() []endpoint {

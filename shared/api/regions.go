@@ -5,7 +5,12 @@ import (
 
 	"github.com/batchplane/batchplane/shared/errs"
 	"github.com/batchplane/batchplane/shared/regions"
+	"github.com/batchplane/batchplane/shared/routes"
 )
+
+// Regions is the regions function's binding: functions/regions serves it (app.HTTP(api.Regions())),
+// so that binary links these handlers and no other function's.
+func Regions() Binding { return Binding{routes.FnRegions, (*Server).regionsRoutes} }
 
 // regionsRoutes binds the routes of the regions function.
 func (s *Server) regionsRoutes() []endpoint {

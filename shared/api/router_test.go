@@ -2,6 +2,7 @@ package api
 
 import (
 	"net/http"
+	"strings"
 	"testing"
 
 	"github.com/batchplane/batchplane/shared/routes"
@@ -59,6 +60,38 @@ func TestRouterMatching(t *testing.T) {
 			for k, v := range tt.params {
 				if params[k] != v {
 					t.Errorf("param %s = %q, want %q", k, params[k], v)
+				}
+			}
+		})
+	}
+}
+
+// TestNewServesItsBinding: a server routes exactly its binding's routes
+// (a function's, or every deployed route for All), and refuses none.
+func TestNewServesItsBinding(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		routes  Binding
+		wantErr bool
+		serves  func(routes.Route) bool
+	}{
+		{name: "no binding", wantErr: true},
+		{name: "projects", routes: Projects(), serves: func(r routes.Route) bool { return r.Function == routes.FnProjects }},
+		{name: "all", routes: All(), serves: func(r routes.Route) bool { return !r.LocalOnly }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s, err := New(Deps{Routes: tc.routes})
+			if (err != nil) != tc.wantErr {
+				t.Fatalf("err %v, want error %v", err, tc.wantErr)
+			}
+			if err != nil {
+				return
+			}
+			for _, r := range routes.All {
+				req, _ := http.NewRequest(r.Method, strings.ReplaceAll(r.Path, "{id}", "x"), nil)
+				name, ok := s.RouteOf(req)
+				if got := ok && name == r.Name; got != tc.serves(r) {
+					t.Errorf("%s serves %s %s: %v (%s), want %v", tc.name, r.Method, r.Path, got, name, tc.serves(r))
 				}
 			}
 		})

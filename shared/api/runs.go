@@ -4,8 +4,13 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/batchplane/batchplane/shared/routes"
 	"github.com/batchplane/batchplane/shared/runs"
 )
+
+// Runs is the runs function's binding: functions/runs serves it (app.HTTP(api.Runs())),
+// so that binary links these handlers and no other function's.
+func Runs() Binding { return Binding{routes.FnRuns, (*Server).runsRoutes} }
 
 // runsRoutes binds the routes of the runs function.
 func (s *Server) runsRoutes() []endpoint {

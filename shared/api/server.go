@@ -32,9 +32,9 @@ type Deps struct {
 	Accounts *accounts.Service
 	// SigV4 verifies HMAC-signed requests (service execute-api).
 	SigV4 sigv4.Verifier
-	// Function, when set, limits the router to that Lambda function's routes
-	// (routes.Route.Function); "" serves every route.
-	Function string
+	// Routes are the routes served: one Lambda function's (Apps(), ...)
+	// or every route (All()). Required.
+	Routes Binding
 	// Local serves the LocalOnly routes (make run only; nil in AWS).
 	Local *LocalRoutes
 
@@ -74,15 +74,18 @@ func openAPIDocument() ([]byte, error) {
 
 // New builds the server once (in main, not per request).
 func New(d Deps) (*Server, error) {
+	if d.Routes.bind == nil {
+		return nil, errors.New("api: Deps.Routes is required (api.All() binds every route)")
+	}
 	s := &Server{deps: d}
 	var table []routes.Route
 	for _, r := range routes.All {
-		if (d.Function == "" || r.Function == d.Function) && (d.Local != nil || !r.LocalOnly) {
+		if (d.Routes.function == "" || r.Function == d.Routes.function) && (d.Local != nil || !r.LocalOnly) {
 			table = append(table, r)
 		}
 	}
 	if table == nil {
-		return nil, fmt.Errorf("api: no routes for function %q", d.Function)
+		return nil, fmt.Errorf("api: no routes for function %q", d.Routes.function)
 	}
 	for _, r := range table {
 		if r.SecretResponse && d.Idempotency != nil && d.Sealer == nil {
@@ -97,39 +100,7 @@ func New(d Deps) (*Server, error) {
 	return s, nil
 }
 
-// functions binds each Lambda function (routes.Fn*) to its routes: one
-// file of shared/api per function, named after it, declares them.
-func (s *Server) functions() map[string][]endpoint {
-	m := map[string][]endpoint{
-		routes.FnMeta:     s.metaRoutes(),
-		routes.FnAccounts: s.accountsRoutes(),
-		routes.FnUsers:    s.usersRoutes(),
-		routes.FnTeams:    s.teamsRoutes(),
-		routes.FnRegions:  s.regionsRoutes(),
-		routes.FnKeys:     s.keysRoutes(),
-		routes.FnProjects: s.projectsRoutes(),
-		routes.FnJobs:     s.jobsRoutes(),
-		routes.FnApps:     s.appsRoutes(),
-		routes.FnRuns:     s.runsRoutes(),
-		routes.FnTools:    s.toolsRoutes(),
-		routes.FnBatches:  s.batchesRoutes(),
-	}
-	if s.deps.Local != nil {
-		m[routes.FnLocal] = s.deps.Local.bind(s)
-	}
-	return m
-}
-
-// endpoints returns the bindings of every route.
-func (s *Server) endpoints() []endpoint {
-	var out []endpoint
-	for _, es := range s.functions() {
-		out = append(out, es...)
-	}
-	return out
-}
-
-// handlers maps every route name to its handler.
+// handlers maps the name of every route the server binds to its handler.
 func (s *Server) handlers() map[string]http.HandlerFunc {
 	h := map[string]http.HandlerFunc{}
 	for _, e := range s.endpoints() {

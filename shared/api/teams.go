@@ -5,7 +5,12 @@ import (
 	"net/http"
 
 	"github.com/batchplane/batchplane/shared/identity"
+	"github.com/batchplane/batchplane/shared/routes"
 )
+
+// Teams is the teams function's binding: functions/teams serves it (app.HTTP(api.Teams())),
+// so that binary links these handlers and no other function's.
+func Teams() Binding { return Binding{routes.FnTeams, (*Server).teamsRoutes} }
 
 // teamsRoutes binds the routes of the teams function.
 func (s *Server) teamsRoutes() []endpoint {

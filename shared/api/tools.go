@@ -5,7 +5,12 @@ import (
 	"time"
 
 	"github.com/batchplane/batchplane/shared/batches"
+	"github.com/batchplane/batchplane/shared/routes"
 )
+
+// Tools is the tools function's binding: functions/tools serves it
+// (app.HTTP(api.Tools())), so that binary links these handlers only.
+func Tools() Binding { return Binding{routes.FnTools, (*Server).toolsRoutes} }
 
 // toolsRoutes binds the routes of the tools function (seed 002's style:
 // snake_case, bare JSON).

@@ -7,7 +7,12 @@ import (
 
 	"github.com/batchplane/batchplane/shared/errs"
 	"github.com/batchplane/batchplane/shared/identity"
+	"github.com/batchplane/batchplane/shared/routes"
 )
+
+// Users is the users function's binding: functions/users serves it (app.HTTP(api.Users())),
+// so that binary links these handlers and no other function's.
+func Users() Binding { return Binding{routes.FnUsers, (*Server).usersRoutes} }
 
 // usersRoutes binds the routes of the users function.
 func (s *Server) usersRoutes() []endpoint {

@@ -3,9 +3,10 @@
 // call it), and HTTP, Task, Events and Sweep are the whole main of a Lambda
 // function: read the environment, load AWS configuration once, build with
 // the options the main names, start. Options are values the main
-// constructs (app.WithCustomerAWS(cloudaws.New)), so a function links the
-// clients of customers' AWS, load balancers and Step Functions only when
-// its own main names them.
+// constructs (app.WithCustomerAWS(cloudaws.New), app.WithMetrics(cloudwatch.New)),
+// so a function links each client of customers' AWS (EC2, Auto Scaling,
+// CloudWatch, load balancers) and Step Functions only when its own main
+// names it, as it links only the handlers of the api.Binding it names.
 package app
 
 import (
@@ -35,8 +36,9 @@ type Config struct {
 	Table  string
 	Region string // the region SigV4 signatures are scoped to
 	Sealer identity.Sealer
-	// Function limits the API to one Lambda function's routes; "" serves all.
-	Function string
+	// Routes are the routes the API serves: one Lambda function's
+	// (api.Apps(), ...) or every route (api.All()). Build requires them.
+	Routes api.Binding
 	// Local serves the local-only routes over the local cloud (make run
 	// only: shared/local sets it, so no Lambda links them).
 	Local *api.LocalRoutes
@@ -86,7 +88,7 @@ func Build(ctx context.Context, c Config) (*Service, error) {
 		Identity:    svc.Identity,
 		Accounts:    svc.Accounts,
 		SigV4:       sigv4.Verifier{Region: c.Region, Service: "execute-api"},
-		Function:    c.Function,
+		Routes:      c.Routes,
 		Local:       c.Local,
 		Idempotency: svc.Store,
 		Sealer:      c.Sealer,

@@ -12,10 +12,12 @@ import (
 
 // TestFunctionDependencies reads `go list -deps` of every function: none
 // links the local runtime (shared/local: the ASL runner, the local
-// server), and a function links the clients of customers' AWS, load
-// balancers and Step Functions only when it uses them, since binary size
-// and cold starts follow what is linked (the EventBridge client only
-// where the accounts routes are served).
+// server), and a function links the clients of customers' AWS (each SDK
+// service apart), load balancers and Step Functions only when it uses
+// them, since binary size and cold starts follow what is linked (an
+// imported SDK service is linked with its package initialisation even
+// where nothing calls it; the EventBridge client only where the accounts
+// routes are served).
 func TestFunctionDependencies(t *testing.T) {
 	root, err := storetest.RepoRoot()
 	if err != nil {
@@ -34,6 +36,25 @@ func TestFunctionDependencies(t *testing.T) {
 		deps[strings.TrimPrefix(f[0], mod+"functions/")] = f[1:]
 	}
 	reachesCustomers := []string{routes.FnApps, routes.FnRuns, routes.DefaultFunction}
+	// The customer-AWS SDK services each function links, as its code calls
+	// them: apps reads Auto Scaling groups and their launch templates
+	// (EC2), runs reads CloudWatch for right-size advice, $default both;
+	// the run workflow's functions what their tasks call (create-run and
+	// await-stop nothing); the other HTTP functions none.
+	const sdk = "github.com/aws/aws-sdk-go-v2/service/"
+	customerServices := []string{"autoscaling", "cloudwatch", "ec2", "elasticloadbalancing", "elasticloadbalancingv2", "sts"}
+	all := []string{"autoscaling", "cloudwatch", "ec2", "elasticloadbalancing", "elasticloadbalancingv2"}
+	services := map[string][]string{
+		routes.FnApps:          {"autoscaling", "ec2"},
+		routes.FnRuns:          {"cloudwatch"},
+		routes.DefaultFunction: {"autoscaling", "cloudwatch", "ec2"},
+		"events":               all,
+		"sweep":                all,
+		"task-compensate":      all,
+		"task-provision":       {"autoscaling", "ec2", "elasticloadbalancing", "elasticloadbalancingv2"},
+		"task-stoprun":         {"autoscaling", "ec2", "elasticloadbalancing", "elasticloadbalancingv2"},
+		"task-finalize":        {"cloudwatch"},
+	}
 	want := append(routes.Functions(), routes.DefaultFunction)
 	for _, w := range routes.Workers {
 		want = append(want, w.Function)
@@ -50,13 +71,27 @@ func TestFunctionDependencies(t *testing.T) {
 		if links(mod + "shared/local") {
 			t.Errorf("%s links shared/local", fn)
 		}
-		worker := slices.ContainsFunc(routes.Workers, func(w routes.Worker) bool { return w.Function == fn })
-		customers := worker || slices.Contains(reachesCustomers, fn)
+		want := slices.Clone(services[fn])
+		customers := len(want) > 0
 		if got := links(mod + "shared/cloud/aws"); got != customers {
 			t.Errorf("%s links shared/cloud/aws: %v, want %v", fn, got, customers)
 		}
-		if got := links(mod + "shared/cloud/aws/elb"); got != worker {
-			t.Errorf("%s links shared/cloud/aws/elb: %v, want %v", fn, got, worker)
+		lb := slices.Contains(want, "elasticloadbalancing")
+		if got := links(mod + "shared/cloud/aws/elb"); got != lb {
+			t.Errorf("%s links shared/cloud/aws/elb: %v, want %v", fn, got, lb)
+		}
+		if customers {
+			want = append(want, "sts") // role assumption
+		}
+		var got []string
+		for _, s := range customerServices {
+			if links(sdk + s) {
+				got = append(got, s)
+			}
+		}
+		slices.Sort(want)
+		if !slices.Equal(got, want) {
+			t.Errorf("%s links the SDK clients of %v of customers' AWS, want %v", fn, got, want)
 		}
 		sfn := slices.Contains(reachesCustomers, fn) || fn == "task-awaitstop"
 		if got := links("github.com/aws/aws-sdk-go-v2/service/sfn"); got != sfn {

@@ -13,6 +13,7 @@ import (
 	"github.com/awslabs/aws-lambda-go-api-proxy/httpadapter"
 
 	"github.com/batchplane/batchplane/shared/accounts"
+	"github.com/batchplane/batchplane/shared/api"
 	"github.com/batchplane/batchplane/shared/cloud"
 	"github.com/batchplane/batchplane/shared/identity"
 	"github.com/batchplane/batchplane/shared/routes"
@@ -35,33 +36,56 @@ type Option func(cfg aws.Config, b *building) error
 // building is what options build on.
 type building struct {
 	config Config
-	// customer is WithCustomerAWS's provider (WithLoadBalancing builds on it).
+	// customer is WithCustomerAWS's provider (the cloud services build on it).
 	customer any
 }
 
 // WithCustomerAWS reaches customers' accounts through the provider
-// newProvider builds (cloudaws.New): compute, Auto Scaling, metrics and
-// role checks.
-func WithCustomerAWS[P interface{ Cloud() cloud.Cloud }, O any](newProvider func(aws.Config, ...O) P) Option {
+// newProvider builds (cloudaws.New): their roles, assumed per target, and
+// the role check. The services a function calls come with WithCompute,
+// WithAutoScaling, WithMetrics and WithLoadBalancing, built on it, so that
+// a function links the SDK clients of those services only.
+func WithCustomerAWS[P cloud.Roles, O any](newProvider func(aws.Config, ...O) P) Option {
 	return func(cfg aws.Config, e *building) error {
 		p := newProvider(cfg)
-		lb := e.config.Cloud.LoadBalancing
-		e.config.Cloud, e.customer = p.Cloud(), p
-		e.config.Cloud.LoadBalancing = lb
+		e.config.Cloud.Roles, e.customer = p, p
 		return nil
 	}
 }
 
+// WithCompute launches, describes and terminates instances through what
+// newCompute builds (ec2.New) on WithCustomerAWS's provider.
+func WithCompute[C any, S cloud.Compute](newCompute func(C) S) Option {
+	return onCustomer("WithCompute", newCompute, func(c *cloud.Cloud, s S) { c.Compute = s })
+}
+
+// WithAutoScaling reads and steers Auto Scaling groups through what
+// newGroups builds (autoscaling.New) on WithCustomerAWS's provider.
+func WithAutoScaling[C any, S cloud.AutoScaling](newGroups func(C) S) Option {
+	return onCustomer("WithAutoScaling", newGroups, func(c *cloud.Cloud, s S) { c.AutoScaling = s })
+}
+
+// WithMetrics reads utilisation through what newMetrics builds
+// (cloudwatch.New) on WithCustomerAWS's provider.
+func WithMetrics[C any, S cloud.Metrics](newMetrics func(C) S) Option {
+	return onCustomer("WithMetrics", newMetrics, func(c *cloud.Cloud, s S) { c.Metrics = s })
+}
+
 // WithLoadBalancing registers run instances with customers' load balancers
-// through what newLB builds (elb.New) on WithCustomerAWS's provider, which
-// must come first.
+// through what newLB builds (elb.New) on WithCustomerAWS's provider.
 func WithLoadBalancing[C any, L cloud.LoadBalancing](newLB func(C) L) Option {
+	return onCustomer("WithLoadBalancing", newLB, func(c *cloud.Cloud, l L) { c.LoadBalancing = l })
+}
+
+// onCustomer builds one cloud service with newS on WithCustomerAWS's
+// provider, which must come first, and sets it with set.
+func onCustomer[C, S any](name string, newS func(C) S, set func(*cloud.Cloud, S)) Option {
 	return func(_ aws.Config, e *building) error {
 		p, ok := e.customer.(C)
 		if !ok {
-			return fmt.Errorf("app: WithLoadBalancing needs WithCustomerAWS before it")
+			return fmt.Errorf("app: %s needs WithCustomerAWS before it", name)
 		}
-		e.config.Cloud.LoadBalancing = newLB(p)
+		set(&e.config.Cloud, newS(p))
 		return nil
 	}
 }
@@ -101,9 +125,8 @@ func WithCatalog(c runs.Catalog) Option {
 
 // ConfigFromEnv is a Lambda's Config: table, KMS key and region from the
 // environment (routes.Env*), AWS config loaded once, then the options in
-// order. function limits the router to that function's routes ("" serves
-// them all).
-func ConfigFromEnv(ctx context.Context, function string, opts ...Option) (Config, error) {
+// order.
+func ConfigFromEnv(ctx context.Context, opts ...Option) (Config, error) {
 	table, keyID, region := os.Getenv(routes.EnvTable), os.Getenv(routes.EnvKMSKey), os.Getenv(routes.EnvRegion)
 	keyFile := os.Getenv(EnvSealerKeyFile)
 	if table == "" || (keyID == "" && keyFile == "") {
@@ -121,7 +144,7 @@ func ConfigFromEnv(ctx context.Context, function string, opts ...Option) (Config
 		return Config{}, err
 	}
 	e := &building{config: Config{DB: dynamodb.NewFromConfig(cfg), Table: table, Region: region,
-		Sealer: sealer, Function: function}}
+		Sealer: sealer}}
 	for _, o := range opts {
 		if err := o(cfg, e); err != nil {
 			return Config{}, err
@@ -143,38 +166,39 @@ func newSealer(cfg aws.Config, keyID, keyFile string) (identity.Sealer, error) {
 }
 
 // HTTP is the whole main of an HTTP function: build once, then serve API
-// Gateway HTTP API (payload 2.0) events through the proxy adapter.
-// function names the routes it serves (routes.Fn*); routes.DefaultFunction
-// serves them all.
-func HTTP(function string, opts ...Option) {
-	if function == routes.DefaultFunction {
-		function = ""
+// Gateway HTTP API (payload 2.0) events through the proxy adapter. b is
+// the function's own binding (api.Apps(), ...; api.All() for the $default
+// function): the binary links those routes' handlers only.
+func HTTP(b api.Binding, opts ...Option) {
+	build := func(ctx context.Context, c Config) (*Service, error) {
+		c.Routes = b
+		return Build(ctx, c)
 	}
-	start(function, opts, Build, func(svc *Service) any { return httpadapter.NewV2(svc.API).ProxyWithContext })
+	start(opts, build, func(svc *Service) any { return httpadapter.NewV2(svc.API).ProxyWithContext })
 }
 
 // Task is the whole main of a run state machine task's function: it runs
 // t (workflow.Provision, ...) on each payload.
 func Task(t workflow.Task, opts ...Option) {
-	start("", opts, BuildCore, func(svc *Service) any { return t.Handler(svc.Workflow) })
+	start(opts, BuildCore, func(svc *Service) any { return t.Handler(svc.Workflow) })
 }
 
 // Events is the main of the EC2 events function.
 func Events(opts ...Option) {
-	start("", opts, BuildCore, func(svc *Service) any { return svc.Workflow.EventsHandler() })
+	start(opts, BuildCore, func(svc *Service) any { return svc.Workflow.EventsHandler() })
 }
 
 // Sweep is the main of the safety sweep function.
 func Sweep(opts ...Option) {
-	start("", opts, BuildCore, func(svc *Service) any { return svc.Workflow.SweepHandler() })
+	start(opts, BuildCore, func(svc *Service) any { return svc.Workflow.SweepHandler() })
 }
 
 // start builds the service once (with build: Build for HTTP functions,
 // BuildCore for the workflow's) and serves handler(svc).
-func start(function string, opts []Option, build func(context.Context, Config) (*Service, error), handler func(*Service) any) {
+func start(opts []Option, build func(context.Context, Config) (*Service, error), handler func(*Service) any) {
 	slog.SetDefault(slog.New(slog.NewJSONHandler(os.Stderr, nil)))
 	ctx := context.Background()
-	c, err := ConfigFromEnv(ctx, function, opts...)
+	c, err := ConfigFromEnv(ctx, opts...)
 	var svc *Service
 	if err == nil {
 		svc, err = build(ctx, c)

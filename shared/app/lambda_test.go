@@ -13,6 +13,7 @@ import (
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/awslabs/aws-lambda-go-api-proxy/httpadapter"
 
+	"github.com/batchplane/batchplane/shared/api"
 	"github.com/batchplane/batchplane/shared/app"
 	"github.com/batchplane/batchplane/shared/routes"
 	"github.com/batchplane/batchplane/shared/secrets"
@@ -35,7 +36,7 @@ func TestEventsThroughLambdaAdapter(t *testing.T) {
 	table := storetest.NewTable(t, db)
 	sealer, _ := secrets.NewAESGCM(bytes.Repeat([]byte{1}, 32))
 	ctx := context.Background()
-	admin, err := app.Build(ctx, app.Config{DB: db, Table: table, Region: app.LocalRegion, Sealer: sealer})
+	admin, err := app.Build(ctx, app.Config{DB: db, Table: table, Region: app.LocalRegion, Sealer: sealer, Routes: api.All()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -63,11 +64,11 @@ func TestEventsThroughLambdaAdapter(t *testing.T) {
 		seen[fn] = true
 		t.Run(name, func(t *testing.T) {
 			payload := strings.NewReplacer("{{ACCESS_KEY}}", nk.AccessKey, "{{SECRET_KEY}}", nk.SecretKey).Replace(string(raw))
-			function := fn
-			if fn == routes.DefaultFunction {
-				function = ""
+			binding, ok := api.Bindings()[fn]
+			if !ok {
+				t.Fatalf("no binding for function %s", fn)
 			}
-			svc, err := app.Build(ctx, app.Config{DB: db, Table: table, Region: app.LocalRegion, Sealer: sealer, Function: function})
+			svc, err := app.Build(ctx, app.Config{DB: db, Table: table, Region: app.LocalRegion, Sealer: sealer, Routes: binding})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -100,7 +101,7 @@ func TestEventsThroughLambdaAdapter(t *testing.T) {
 			}
 			// Another function does not serve this route.
 			if fn != routes.FnMeta && fn != routes.DefaultFunction {
-				other, _ := app.Build(ctx, app.Config{DB: db, Table: table, Region: app.LocalRegion, Sealer: sealer, Function: routes.FnMeta})
+				other, _ := app.Build(ctx, app.Config{DB: db, Table: table, Region: app.LocalRegion, Sealer: sealer, Routes: api.Meta()})
 				out, err := lambda.NewHandler(httpadapter.NewV2(other.API).ProxyWithContext).Invoke(ctx, []byte(payload))
 				if err != nil {
 					t.Fatal(err)

@@ -3,11 +3,16 @@ package app_test
 import (
 	"context"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/batchplane/batchplane/shared/accounts/eventbridge"
+	"github.com/batchplane/batchplane/shared/api"
 	"github.com/batchplane/batchplane/shared/app"
 	cloudaws "github.com/batchplane/batchplane/shared/cloud/aws"
+	"github.com/batchplane/batchplane/shared/cloud/aws/autoscaling"
+	"github.com/batchplane/batchplane/shared/cloud/aws/cloudwatch"
+	"github.com/batchplane/batchplane/shared/cloud/aws/ec2"
 	"github.com/batchplane/batchplane/shared/cloud/aws/elb"
 	"github.com/batchplane/batchplane/shared/prices"
 	"github.com/batchplane/batchplane/shared/routes"
@@ -23,6 +28,8 @@ func TestOptions(t *testing.T) {
 		app.EnvSealerKeyFile: filepath.Join(t.TempDir(), "key")} {
 		t.Setenv(k, v)
 	}
+	cust := app.WithCustomerAWS(cloudaws.New)
+	compute, groups, metrics := app.WithCompute(ec2.New), app.WithAutoScaling(autoscaling.New), app.WithMetrics(cloudwatch.New)
 	tests := []struct {
 		name                                 string
 		opts                                 []app.Option
@@ -30,18 +37,30 @@ func TestOptions(t *testing.T) {
 		wantCatalog, wantBus                 bool
 		noBus                                bool // routes.EnvEventBus unset
 		worker                               bool // built as app.Task/Events/Sweep build it
+		// the cloud services wired besides the role check, when not all
+		// (wantCloud): "compute", "groups", "metrics"
+		wantParts string
 	}{
 		{name: "plain HTTP function"},
-		{name: "apps, runs, api", opts: []app.Option{app.WithCustomerAWS(cloudaws.New), app.WithStepFunctions(stepfunctions.New),
-			app.WithCatalog(prices.Catalog{})}, wantCloud: true, wantExec: true, wantCatalog: true},
-		{name: "task-awaitstop", opts: []app.Option{app.WithCustomerAWS(cloudaws.New), app.WithLoadBalancing(elb.New),
-			app.WithStepFunctions(stepfunctions.New), app.WithCatalog(prices.Catalog{})}, wantCloud: true, wantLB: true, wantExec: true, wantCatalog: true},
-		{name: "load balancing needs customers' AWS first", opts: []app.Option{app.WithLoadBalancing(elb.New), app.WithCustomerAWS(cloudaws.New)},
+		{name: "apps", opts: []app.Option{cust, groups, app.WithStepFunctions(stepfunctions.New), app.WithCatalog(prices.Catalog{})},
+			wantParts: "groups", wantExec: true, wantCatalog: true},
+		{name: "runs", opts: []app.Option{cust, metrics, app.WithStepFunctions(stepfunctions.New), app.WithCatalog(prices.Catalog{})},
+			wantParts: "metrics", wantExec: true, wantCatalog: true},
+		{name: "api", opts: []app.Option{cust, groups, metrics, app.WithStepFunctions(stepfunctions.New), app.WithCatalog(prices.Catalog{})},
+			wantParts: "groups metrics", wantExec: true, wantCatalog: true},
+		{name: "task-awaitstop", opts: []app.Option{app.WithStepFunctions(stepfunctions.New), app.WithCatalog(prices.Catalog{})},
+			wantExec: true, wantCatalog: true, worker: true},
+		{name: "load balancing needs customers' AWS first", opts: []app.Option{app.WithLoadBalancing(elb.New), cust},
 			wantErr: true},
 		{name: "accounts", opts: []app.Option{app.WithEventBus(eventbridge.New)}, wantBus: true},
 		{name: "accounts without an event bus named", opts: []app.Option{app.WithEventBus(eventbridge.New)}, noBus: true, wantErr: true},
-		{name: "task-provision, events, sweep", opts: []app.Option{app.WithCustomerAWS(cloudaws.New), app.WithLoadBalancing(elb.New),
+		{name: "metrics need customers' AWS first", opts: []app.Option{metrics, cust}, wantErr: true},
+		{name: "events, sweep, task-compensate", opts: []app.Option{cust, compute, groups, metrics, app.WithLoadBalancing(elb.New),
 			app.WithCatalog(prices.Catalog{})}, wantCloud: true, wantLB: true, wantCatalog: true, worker: true},
+		{name: "task-provision, task-stoprun", opts: []app.Option{cust, compute, groups, app.WithLoadBalancing(elb.New),
+			app.WithCatalog(prices.Catalog{})}, wantParts: "compute groups", wantLB: true, wantCatalog: true, worker: true},
+		{name: "task-finalize", opts: []app.Option{cust, metrics, app.WithCatalog(prices.Catalog{})},
+			wantParts: "metrics", wantCatalog: true, worker: true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -49,11 +68,12 @@ func TestOptions(t *testing.T) {
 			if tt.noBus {
 				t.Setenv(routes.EnvEventBus, "")
 			}
-			c, err := app.ConfigFromEnv(ctx, "", tt.opts...)
+			c, err := app.ConfigFromEnv(ctx, tt.opts...)
 			var svc *app.Service
 			if err == nil && tt.worker {
 				svc, err = app.BuildCore(ctx, c)
 			} else if err == nil {
+				c.Routes = api.All() // as app.HTTP sets the main's binding
 				svc, err = app.Build(ctx, c)
 			}
 			if (err != nil) != tt.wantErr {
@@ -68,6 +88,27 @@ func TestOptions(t *testing.T) {
 			wf := svc.Workflow
 			if got := wf.Cloud.Compute != nil && wf.Cloud.AutoScaling != nil && wf.Cloud.Metrics != nil && wf.Cloud.Roles != nil; got != tt.wantCloud {
 				t.Errorf("customers' AWS wired: %v, want %v", got, tt.wantCloud)
+			}
+			if tt.wantCloud {
+				tt.wantParts = "compute groups metrics"
+			}
+			var parts []string
+			for _, p := range []struct {
+				name  string
+				wired bool
+			}{{"compute", wf.Cloud.Compute != nil}, {"groups", wf.Cloud.AutoScaling != nil}, {"metrics", wf.Cloud.Metrics != nil}} {
+				if p.wired {
+					parts = append(parts, p.name)
+				}
+			}
+			if got := strings.Join(parts, " "); got != tt.wantParts {
+				t.Errorf("cloud services wired: %q, want %q", got, tt.wantParts)
+			}
+			if got := wf.Cloud.Roles != nil; got != (tt.wantParts != "") {
+				t.Errorf("role check wired: %v with services %q", got, tt.wantParts)
+			}
+			if svc.Jobs.Groups != wf.Cloud.AutoScaling || svc.Runs.Cloud.Metrics != wf.Cloud.Metrics {
+				t.Error("the jobs and runs services do not use the workflow's cloud")
 			}
 			if got := wf.Cloud.LoadBalancing != nil; got != tt.wantLB {
 				t.Errorf("load balancing wired: %v, want %v", got, tt.wantLB)

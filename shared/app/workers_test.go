@@ -11,6 +11,7 @@ import (
 
 	"github.com/aws/aws-lambda-go/lambda"
 
+	"github.com/batchplane/batchplane/shared/api"
 	"github.com/batchplane/batchplane/shared/app"
 	localcloud "github.com/batchplane/batchplane/shared/cloud/local"
 	"github.com/batchplane/batchplane/shared/prices"
@@ -33,7 +34,7 @@ func TestWorkerHandlersThroughLambda(t *testing.T) {
 	}
 	defer lc.Close()
 	svc, err := app.Build(context.Background(), app.Config{DB: db, Table: storetest.NewTable(t, db), Region: app.LocalRegion,
-		Sealer: sealer, Cloud: lc.Cloud(), Catalog: prices.Catalog{}})
+		Sealer: sealer, Cloud: lc.Cloud(), Catalog: prices.Catalog{}, Routes: api.All()})
 	if err != nil {
 		t.Fatal(err)
 	}

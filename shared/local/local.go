@@ -263,8 +263,8 @@ func Wire(ctx context.Context, o WireOptions) (*Runtime, error) {
 	}
 	var ex *Executions
 	svc, err := app.Build(ctx, app.Config{DB: o.DB, Table: o.Table, Region: app.LocalRegion, Sealer: o.Sealer,
-		Local: api.NewLocalRoutes(lc), Cloud: lc.Cloud(), Catalog: prices.Catalog{}, EventAccess: new(accounts.LocalEventAccess),
-		Batch: br.exec, Kicker: kick,
+		Routes: api.All(), Local: api.NewLocalRoutes(lc), Cloud: lc.Cloud(), Catalog: prices.Catalog{},
+		EventAccess: new(accounts.LocalEventAccess), Batch: br.exec, Kicker: kick,
 		Executions: func(wf *workflow.Workflow) runs.Executions {
 			ex = NewExecutions(ctx, m, wf, o.DB, o.Table, o.OnTransition)
 			return ex
