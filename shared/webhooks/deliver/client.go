@@ -115,7 +115,8 @@ func (d guardedDialer) DialContext(ctx context.Context, network, addr string) (n
 func (d guardedDialer) resolve(ctx context.Context, host string) ([]netip.Addr, error) {
 	a, isIP, err := webhooks.ParseHost(host)
 	if err != nil {
-		return nil, fmt.Errorf("webhook host %s: %w", host, err)
+		// Refused, not retried: no notation smuggles an address past us.
+		return nil, fmt.Errorf("webhook host %s: %w", host, &webhooks.ForbiddenError{Addr: a, Class: fmt.Sprintf("written %q: %v", host, err)})
 	}
 	if isIP {
 		return []netip.Addr{a}, nil
