@@ -27,6 +27,18 @@ type Guard struct {
 	AllowLoopback bool
 }
 
+// EnvAllowLoopback, set to "1", admits loopback receivers under make run
+// (WEBHOOKS_ALLOW_LOOPBACK=1 make run): local development only. Only the
+// local runtime's wiring reads it; the Lambda start-up never does, so a
+// stray variable in AWS opens nothing.
+const EnvAllowLoopback = "WEBHOOKS_ALLOW_LOOPBACK"
+
+// LocalGuard returns the local runtime's guard from its environment
+// (getenv is os.Getenv): loopback only for exactly "1".
+func LocalGuard(getenv func(string) string) Guard {
+	return Guard{AllowLoopback: getenv(EnvAllowLoopback) == "1"}
+}
+
 // ForbiddenError is a refused address and the class that refuses it.
 type ForbiddenError struct {
 	Addr  netip.Addr

@@ -213,3 +213,18 @@ func TestCheckResolved(t *testing.T) {
 		})
 	}
 }
+
+// TestLocalGuard: only WEBHOOKS_ALLOW_LOOPBACK=1 admits loopback.
+func TestLocalGuard(t *testing.T) {
+	for v, want := range map[string]bool{"1": true, "": false, "0": false, "true": false, "yes": false} {
+		g := LocalGuard(func(k string) string {
+			if k == EnvAllowLoopback {
+				return v
+			}
+			return ""
+		})
+		if g.AllowLoopback != want {
+			t.Errorf("%s=%q: AllowLoopback %v, want %v", EnvAllowLoopback, v, g.AllowLoopback, want)
+		}
+	}
+}
