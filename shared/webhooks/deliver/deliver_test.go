@@ -17,6 +17,7 @@ import (
 
 	standardwebhooks "github.com/standard-webhooks/standard-webhooks/libraries/go"
 
+	"github.com/batchplane/batchplane/shared/store"
 	"github.com/batchplane/batchplane/shared/webhooks"
 	"github.com/batchplane/batchplane/shared/webhooks/deliver"
 )
@@ -278,5 +279,20 @@ func waitFor(t *testing.T, cond func() bool) {
 			t.Fatal("condition not reached")
 		}
 		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// TestOwnFailureKeepsTheMessage: when our store fails (here: a table that
+// does not exist), the attempt is retried on the backoff, not dropped.
+func TestOwnFailureKeepsTheMessage(t *testing.T) {
+	e := newEnv(t, webhooks.Guard{AllowLoopback: true})
+	e.worker.Store = store.New(e.st.DB, "no-such-table", e.st.Tokens)
+	e.worker.Backoff = deliver.Backoff{Base: time.Second, Max: time.Minute, Attempts: 3}
+	err := e.worker.Deliver(context.Background(), webhooks.Job{MessageID: "msg_1", WebhookID: "H-1", Type: webhooks.RunFailed, Body: []byte(`{}`)})
+	if err == nil || !strings.Contains(err.Error(), "not delivered after 3 attempts") {
+		t.Fatalf("deliver: %v", err)
+	}
+	if want := []time.Duration{time.Second, 2 * time.Second}; !slices.Equal(e.sleeps, want) {
+		t.Fatalf("slept %v, want %v", e.sleeps, want)
 	}
 }

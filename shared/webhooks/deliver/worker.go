@@ -97,8 +97,13 @@ const (
 func (w *Worker) Deliver(ctx context.Context, j webhooks.Job) error {
 	for n := 1; ; n++ {
 		out, after, err := w.Attempt(ctx, j, n)
-		if err != nil || out != Retry {
+		if out != Retry {
 			return err
+		}
+		if err != nil {
+			// Our own store or sealer failed: the message is still owed.
+			slog.WarnContext(ctx, "webhook attempt", "webhook", j.WebhookID, "message", j.MessageID, "attempt", n, "err", err)
+			after = w.Backoff.Delay(n)
 		}
 		if n >= w.Backoff.Attempts {
 			return fmt.Errorf("webhook %s message %s: not delivered after %d attempts", j.WebhookID, j.MessageID, n)
