@@ -184,7 +184,9 @@ func (g Guard) CheckURL(raw string) (*url.URL, error) {
 
 // CheckResolved resolves u's host name with r and refuses the URL if any
 // address it resolves to is forbidden (a name with one internal address
-// could be answered with it at send time).
+// could be answered with it at send time). Resolved addresses are unmapped
+// first: Go's resolver hands IPv4 from /etc/hosts or cgo back in the
+// 16-byte form, and a mapped address is dialled as its IPv4 anyway.
 func (g Guard) CheckResolved(ctx context.Context, r Resolver, u *url.URL) error {
 	if _, isIP, _ := ParseHost(u.Hostname()); isIP {
 		return nil // CheckURL checked the literal
@@ -195,7 +197,7 @@ func (g Guard) CheckResolved(ctx context.Context, r Resolver, u *url.URL) error 
 		return urlErr(err, "url host %s does not resolve.", host)
 	}
 	for _, a := range addrs {
-		if err := g.CheckAddr(a); err != nil {
+		if err := g.CheckAddr(a.Unmap()); err != nil {
 			return urlErr(err, "url host %s resolves to %v; webhooks may only call public addresses.", host, err)
 		}
 	}

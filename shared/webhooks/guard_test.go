@@ -176,7 +176,9 @@ func TestCheckResolved(t *testing.T) {
 		"private.example":  {"10.0.0.7"},
 		"metadata.example": {"169.254.169.254"},
 		"mixed.example":    {"93.184.216.34", "192.168.1.10"},
-		"mapped.example":   {"::ffff:127.0.0.1"},
+		"mapped.example":   {"::ffff:10.0.0.1"},
+		"v4in16.example":   {"::ffff:93.184.216.34"},
+		"maploop.example":  {"::ffff:127.0.0.1"},
 		"loop.example":     {"127.0.0.1"},
 	}
 	tests := []struct {
@@ -188,7 +190,10 @@ func TestCheckResolved(t *testing.T) {
 		{"private.example", false, "private"},
 		{"metadata.example", false, "metadata"},
 		{"mixed.example", false, "192.168.1.10"},
-		{"mapped.example", true, "IPv4-mapped"},
+		{"mapped.example", true, "10.0.0.1 is private"},
+		{"v4in16.example", false, ""}, // Go's resolver returns /etc/hosts IPv4 this way
+		{"maploop.example", false, "127.0.0.1 is loopback"},
+		{"maploop.example", true, ""},
 		{"loop.example", false, "loopback"},
 		{"loop.example", true, ""},
 		{"nowhere.example", false, "does not resolve"},

@@ -128,6 +128,11 @@ func (d guardedDialer) resolve(ctx context.Context, host string) ([]netip.Addr, 
 	if len(ips) == 0 {
 		return nil, fmt.Errorf("resolve webhook host %s: no addresses", host)
 	}
+	for i, ip := range ips {
+		// As webhooks.Guard.CheckResolved: a resolver's 16-byte IPv4 is
+		// its IPv4, checked and dialled as such.
+		ips[i] = ip.Unmap()
+	}
 	return ips, nil
 }
 
