@@ -22,17 +22,58 @@ func (q *recQueue) Enqueue(_ context.Context, j webhooks.Job) error {
 	return nil
 }
 
-// TestServiceRules runs the service over DynamoDB Local: validation with
-// 400s naming the field, the secret once and sealed, team scope (another
-// team's webhook is 404), delete, deliveries, and Publish's fan-out.
-func TestServiceRules(t *testing.T) {
+// fixture is a service over DynamoDB Local with an Administrator, a
+// webhook of theirs (c) and Bob of another team with one of his (bobs).
+type fixture struct {
+	svc         *webhooks.Service
+	q           *recQueue
+	admin, bob  context.Context
+	c, bobs     webhooks.Created
+	otherTeamID string
+}
+
+func newFixture(t *testing.T) fixture {
+	t.Helper()
 	ctx := context.Background()
 	st := storetest.New(t)
 	ids, admin := storetest.Admin(t, st)
 	sealer, _ := secrets.NewAESGCM(make([]byte, 32))
 	q := &recQueue{}
 	svc := webhooks.NewService(st, sealer, q, webhooks.Guard{}, nil)
+	c, err := svc.Create(admin, webhooks.Input{URL: ptr("https://93.184.216.34/hook"), Events: &[]string{"run.failed", "batch.finished"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(c.Secret, "whsec_") || !strings.HasPrefix(c.ID, "H-") || strings.Contains(string(c.SealedSecret), c.Secret) {
+		t.Fatalf("created %+v", c)
+	}
+	opened, err := sealer.Open(ctx, c.SealedSecret, webhooks.SecretContext(c.ID))
+	if err != nil || string(opened) != c.Secret {
+		t.Fatalf("sealed secret opens to %q (%v)", opened, err)
+	}
 
+	team, err := ids.CreateTeam(admin, identity.TeamInput{Name: ptr("Other")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	u, err := ids.CreateUser(admin, identity.UserInput{UserName: ptr("bob@example.com"), FullName: ptr("Bob"), Role: ptr(identity.RoleUser)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	u.Teams = []string{team.ID}
+	bob := identity.WithPrincipal(ctx, identity.Principal{User: u})
+	bobs, err := svc.Create(bob, webhooks.Input{URL: ptr("https://93.184.216.34/bob"), Events: &[]string{"run.failed"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return fixture{svc: svc, q: q, admin: admin, bob: bob, c: c, bobs: bobs, otherTeamID: team.ID}
+}
+
+// TestCreateValidates: 400s naming the field, 401 without a caller.
+func TestCreateValidates(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t)
+	svc, admin := f.svc, f.admin
 	bad := []struct {
 		name  string
 		in    webhooks.Input
@@ -58,29 +99,13 @@ func TestServiceRules(t *testing.T) {
 		t.Fatalf("no caller: %v", err)
 	}
 
-	c, err := svc.Create(admin, webhooks.Input{URL: ptr("https://93.184.216.34/hook"), Events: &[]string{"run.failed", "batch.finished"}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !strings.HasPrefix(c.Secret, "whsec_") || !strings.HasPrefix(c.ID, "H-") || strings.Contains(string(c.SealedSecret), c.Secret) {
-		t.Fatalf("created %+v", c)
-	}
-	opened, err := sealer.Open(ctx, c.SealedSecret, webhooks.SecretContext(c.ID))
-	if err != nil || string(opened) != c.Secret {
-		t.Fatalf("sealed secret opens to %q (%v)", opened, err)
-	}
+}
 
-	// Bob, in another team, sees none of it.
-	team, err := ids.CreateTeam(admin, identity.TeamInput{Name: ptr("Other")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	u, err := ids.CreateUser(admin, identity.UserInput{UserName: ptr("bob@example.com"), FullName: ptr("Bob"), Role: ptr(identity.RoleUser)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	u.Teams = []string{team.ID}
-	bob := identity.WithPrincipal(ctx, identity.Principal{User: u})
+// TestTeamScope: another team's webhook is 404 for get, deliveries and
+// delete, and absent from the list; deleting one's own works.
+func TestTeamScope(t *testing.T) {
+	f := newFixture(t)
+	svc, admin, bob, c := f.svc, f.admin, f.bob, f.c
 	if _, err := svc.Get(bob, c.ID); !errs.Is(err, errs.NotFound) {
 		t.Fatalf("bob gets another team's webhook: %v", err)
 	}
@@ -90,18 +115,30 @@ func TestServiceRules(t *testing.T) {
 	if err := svc.Delete(bob, c.ID); !errs.Is(err, errs.NotFound) {
 		t.Fatalf("bob deletes another team's webhook: %v", err)
 	}
-	if ws, _, err := svc.List(bob, identity.Page{}); err != nil || len(ws) != 0 {
-		t.Fatalf("bob lists %v (%v)", ws, err)
+	if ws, _, err := svc.List(bob, identity.Page{}); err != nil || len(ws) != 1 || ws[0].ID != f.bobs.ID {
+		t.Fatalf("bob lists %v (%v), want only his own", ws, err)
 	}
-	bobs, err := svc.Create(bob, webhooks.Input{URL: ptr("https://93.184.216.34/bob"), Events: &[]string{"run.failed"}})
-	if err != nil {
-		t.Fatal(err)
+	if _, err := svc.Get(bob, f.bobs.ID); err != nil {
+		t.Fatalf("bob gets his own: %v", err)
 	}
 	if ws, _, err := svc.List(admin, identity.Page{}); err != nil || len(ws) != 2 {
 		t.Fatalf("admin lists %d (%v), want 2", len(ws), err)
 	}
 
-	// Publish: to the subscribed webhooks of the event's teams only.
+	if err := svc.Delete(admin, c.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := svc.Get(admin, c.ID); !errs.Is(err, errs.NotFound) {
+		t.Fatalf("deleted webhook: %v", err)
+	}
+}
+
+// TestPublishFansOut: to the subscribed webhooks of the event's teams
+// only, with the body fixed at publish.
+func TestPublishFansOut(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t)
+	svc, admin, q, c, bobs, other := f.svc, f.admin, f.q, f.c, f.bobs, f.otherTeamID
 	me, _ := identity.Caller(admin)
 	for _, tt := range []struct {
 		typ   webhooks.EventType
@@ -109,8 +146,8 @@ func TestServiceRules(t *testing.T) {
 		want  []string
 	}{
 		{webhooks.RunFailed, me.User.Teams, []string{c.ID}},
-		{webhooks.RunFailed, []string{team.ID}, []string{bobs.ID}},
-		{webhooks.RunFailed, append([]string{team.ID}, me.User.Teams...), []string{c.ID, bobs.ID}},
+		{webhooks.RunFailed, []string{other}, []string{bobs.ID}},
+		{webhooks.RunFailed, append([]string{other}, me.User.Teams...), []string{c.ID, bobs.ID}},
 		{webhooks.RunStarted, me.User.Teams, nil},
 		{webhooks.BatchFinished, nil, nil},
 	} {
@@ -135,10 +172,4 @@ func TestServiceRules(t *testing.T) {
 		t.Fatal("an oversized body published")
 	}
 
-	if err := svc.Delete(admin, c.ID); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := svc.Get(admin, c.ID); !errs.Is(err, errs.NotFound) {
-		t.Fatalf("deleted webhook: %v", err)
-	}
 }

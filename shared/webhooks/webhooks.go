@@ -55,7 +55,7 @@ type Webhook struct {
 	CreatedAt time.Time
 	// SealedSecret is the whsec_ secret sealed by a Sealer with
 	// SecretContext(ID); never shown.
-	SealedSecret []byte
+	SealedSecret []byte `json:"-"`
 }
 
 // Subscribed reports whether w wants events of type t.
