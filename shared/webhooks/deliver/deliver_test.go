@@ -298,3 +298,24 @@ func TestOwnFailureKeepsTheMessage(t *testing.T) {
 		t.Fatalf("slept %v, want %v", e.sleeps, want)
 	}
 }
+
+// TestTimeoutIsAFailedAttempt: a receiver that never answers within the
+// client's timeout (shortened here from 10 s) is a failed, retried attempt.
+func TestTimeoutIsAFailedAttempt(t *testing.T) {
+	e := newEnv(t, webhooks.Guard{AllowLoopback: true})
+	release := make(chan struct{})
+	srv := httptest.NewServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) { <-release }))
+	defer srv.Close()
+	defer close(release)
+	c := e.create(t, srv.URL, webhooks.ScheduleFired)
+	e.worker.Client.Timeout = 50 * time.Millisecond
+	job := webhooks.Job{MessageID: "msg_t", WebhookID: c.ID, Type: webhooks.ScheduleFired, Body: []byte(`{}`)}
+	out, after, err := e.worker.Attempt(context.Background(), job, 1)
+	if err != nil || out != deliver.Retry || after != deliver.DefaultBackoff.Base {
+		t.Fatalf("outcome %v after %v (%v), want a retry after %v", out, after, err, deliver.DefaultBackoff.Base)
+	}
+	ds := e.deliveries(t, c.ID)
+	if len(ds) != 1 || ds[0].StatusCode != 0 || !strings.Contains(ds[0].Error, "Timeout") {
+		t.Fatalf("deliveries %+v, want one timed-out attempt", ds)
+	}
+}
