@@ -192,6 +192,9 @@ func (g Guard) CheckResolved(ctx context.Context, r Resolver, u *url.URL) error 
 		return nil // CheckURL checked the literal
 	}
 	host := u.Hostname()
+	if r == nil {
+		return errors.New("webhooks: no resolver configured to check a host name")
+	}
 	addrs, err := r.LookupNetIP(ctx, "ip", host)
 	if err != nil || len(addrs) == 0 {
 		return urlErr(err, "url host %s does not resolve.", host)

@@ -219,6 +219,16 @@ func TestCheckResolved(t *testing.T) {
 	}
 }
 
+// TestCheckResolvedWithoutResolver is an internal error, not a panic and
+// not a pass.
+func TestCheckResolvedWithoutResolver(t *testing.T) {
+	g := Guard{}
+	u, _ := g.CheckURL("https://hooks.example.com/")
+	if err := g.CheckResolved(context.Background(), nil, u); err == nil || errs.CodeOf(err) != errs.Internal {
+		t.Fatalf("got %v, want an internal error", err)
+	}
+}
+
 // TestLocalGuard: only WEBHOOKS_ALLOW_LOOPBACK=1 admits loopback.
 func TestLocalGuard(t *testing.T) {
 	for v, want := range map[string]bool{"1": true, "": false, "0": false, "true": false, "yes": false} {
