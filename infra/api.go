@@ -65,10 +65,8 @@ func newHTTPAPI(stack awscdk.Stack, fns map[string]awslambda.Function) awsapigat
 			BurstLimit: jsii.Number(spec.BurstLimit),
 		},
 	})
-	accessLogs := awslogs.NewLogGroup(stack, jsii.String("ApiAccessLogs"), &awslogs.LogGroupProps{
-		Retention:     awslogs.RetentionDays_ONE_YEAR, // spec.AccessLogRetentionDays; the tests hold them equal
-		RemovalPolicy: awscdk.RemovalPolicy_RETAIN,
-	})
+	accessLogs := newLogGroup(stack, "ApiAccessLogs", awslogs.RetentionDays_ONE_YEAR, // spec.AccessLogRetentionDays; the tests hold them equal
+		awscdk.RemovalPolicy_RETAIN)
 	// The L2 stage takes access logs only through an IAccessLogSettings
 	// implementation; the L1 property says the same plainly.
 	stage.Node().DefaultChild().(awsapigatewayv2.CfnStage).SetAccessLogSettings(&awsapigatewayv2.CfnStage_AccessLogSettingsProperty{

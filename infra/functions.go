@@ -35,10 +35,8 @@ func newFunctions(stack awscdk.Stack, buildDir string, table awsdynamodb.Table, 
 // table's data read/write and encrypt/decrypt with the secrets key.
 func newFunction(stack awscdk.Stack, name, buildDir string, table awsdynamodb.Table, key awskms.Key) awslambda.Function {
 	id := "Fn" + spec.Pascal(name)
-	logs := awslogs.NewLogGroup(stack, jsii.String(id+"Logs"), &awslogs.LogGroupProps{
-		Retention:     awslogs.RetentionDays_THREE_MONTHS, // spec.LogRetentionDays; the tests hold them equal
-		RemovalPolicy: awscdk.RemovalPolicy_DESTROY,
-	})
+	logs := newLogGroup(stack, id+"Logs", awslogs.RetentionDays_ONE_YEAR, // spec.LogRetentionDays; the tests hold them equal
+		awscdk.RemovalPolicy_DESTROY)
 	role := awsiam.NewRole(stack, jsii.String(id+"Role"), &awsiam.RoleProps{
 		AssumedBy:   awsiam.NewServicePrincipal(jsii.String("lambda.amazonaws.com"), nil),
 		Description: jsii.String("batchplane function " + name),

@@ -89,7 +89,7 @@ func TestResources(t *testing.T) {
 				},
 			},
 		}},
-		{"secrets key", "AWS::KMS::Key", 1, map[string]any{
+		{"secrets and logs keys", "AWS::KMS::Key", 2, map[string]any{
 			"DeletionPolicy": "Retain",
 			"Properties":     map[string]any{"EnableKeyRotation": true},
 		}},
@@ -125,16 +125,36 @@ func TestResources(t *testing.T) {
 			}
 		}
 	})
-	t.Run("log retention", func(t *testing.T) {
+	t.Run("log groups: retention, encryption", func(t *testing.T) {
 		for id, lg := range s.ofType("AWS::Logs::LogGroup") {
 			want := spec.LogRetentionDays
 			if strings.Contains(id, "AccessLogs") {
 				want = spec.AccessLogRetentionDays
 			} else if strings.Contains(id, "StateMachine") {
-				continue // the run workflow's own choice
+				want = 365 // the run workflow's own choice
 			}
 			if got := lg.Properties["RetentionInDays"]; got != float64(want) {
 				t.Errorf("%s: RetentionInDays %v, want %d", id, got, want)
+			}
+			if key := ref(lg.Properties["KmsKeyId"]); !strings.HasPrefix(key, logsKeyID) {
+				t.Errorf("%s: KmsKeyId %v, want the logs key", id, lg.Properties["KmsKeyId"])
+			}
+		}
+	})
+	t.Run("key policies", func(t *testing.T) {
+		for id, k := range s.ofType("AWS::KMS::Key") {
+			doc := jsonString(k.Properties["KeyPolicy"])
+			// Only AWS services create grants (Control Tower's CT.KMS.PR.3).
+			if !strings.Contains(doc, `{"Action":"kms:CreateGrant","Condition":{"BoolIfExists":{"aws:PrincipalIsAWSService":"false","kms:GrantIsForAWSResource":"false"}},"Effect":"Deny","Principal":{"AWS":"*"},"Resource":"*"}`) {
+				t.Errorf("%s: no Deny of kms:CreateGrant but for AWS services in %s", id, doc)
+			}
+			// CloudWatch Logs may use the logs key only, for this account's log groups.
+			logs := strings.Contains(doc, `"Service":"logs.us-east-1.amazonaws.com"`)
+			if logs != strings.HasPrefix(id, logsKeyID) {
+				t.Errorf("%s: CloudWatch Logs in its policy = %v", id, logs)
+			}
+			if logs && !strings.Contains(doc, `"kms:EncryptionContext:aws:logs:arn"`) {
+				t.Errorf("%s: CloudWatch Logs not held to this account's log groups: %s", id, doc)
 			}
 		}
 	})
@@ -236,7 +256,8 @@ func TestLeastPrivilege(t *testing.T) {
 		"AWS::StepFunctions::StateMachine": "StateMachineName",
 		"AWS::Events::Rule":                "Name",
 		"AWS::KMS::Alias":                  "AliasName",
-		"AWS::Events::EventBusPolicy":      "StatementId", // per bus: the account's default bus is shared
+		"AWS::Events::EventBusPolicy":      "StatementId", // CloudFormation's physical id: unique in the account
+		"AWS::Events::EventBus":            "Name",
 	}
 	// A name is fixed unless it is generated or carries the stack's name.
 	for id, r := range s.resources {

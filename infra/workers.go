@@ -47,15 +47,14 @@ func newRunWorkflow(stack awscdk.Stack, buildDir string, table awsdynamodb.Table
 		panic("routes.Workers has no AwaitStop task: the wait task needs states:SendTaskSuccess")
 	}
 	grantRuns(sm, httpFns, workers[awaitStop.Function])
-	newWorkerRules(stack, workers[routes.FnEvents], workers[routes.FnSweep])
+	bus := newWorkerRules(stack, workers[routes.FnEvents], workers[routes.FnSweep])
+	grantEventBus(bus, httpFns[routes.FnAccounts], httpFns[routes.DefaultFunction])
 }
 
 // newRunStateMachine is the run state machine with the task functions'
 // ARNs substituted, logged and traced.
 func newRunStateMachine(stack awscdk.Stack, subs map[string]*string) awsstepfunctions.StateMachine {
-	logs := awslogs.NewLogGroup(stack, jsii.String("RunStateMachineLogs"), &awslogs.LogGroupProps{
-		Retention: awslogs.RetentionDays_ONE_YEAR, RemovalPolicy: awscdk.RemovalPolicy_RETAIN,
-	})
+	logs := newLogGroup(stack, "RunStateMachineLogs", awslogs.RetentionDays_ONE_YEAR, awscdk.RemovalPolicy_RETAIN)
 	sm := awsstepfunctions.NewStateMachine(stack, jsii.String("RunStateMachine"), &awsstepfunctions.StateMachineProps{
 		DefinitionBody:          awsstepfunctions.DefinitionBody_FromFile(jsii.String(filepath.Join("statemachines", "run.asl.json")), nil),
 		DefinitionSubstitutions: &subs,
@@ -97,10 +96,11 @@ func grantRuns(sm awsstepfunctions.StateMachine, httpFns map[string]awslambda.Fu
 	}
 }
 
-// newWorkerRules routes customers' EC2 events to the events function and
-// runs the safety sweep every 10 minutes; both targets retry and keep what
-// they could not deliver in a dead-letter queue.
-func newWorkerRules(stack awscdk.Stack, events, sweep awslambda.Function) {
+// newWorkerRules routes EC2 events (this account's, on its default bus, and
+// customers', on the customer bus) to the events function and runs the
+// safety sweep every 10 minutes; the targets retry and keep what they could
+// not deliver in a dead-letter queue. It returns the customer bus.
+func newWorkerRules(stack awscdk.Stack, events, sweep awslambda.Function) awsevents.EventBus {
 	dlq := awssqs.NewQueue(stack, jsii.String("EventsDeadLetters"), &awssqs.QueueProps{
 		Encryption:      awssqs.QueueEncryption_KMS_MANAGED,
 		EnforceSSL:      jsii.Bool(true),
@@ -115,33 +115,73 @@ func newWorkerRules(stack awscdk.Stack, events, sweep awslambda.Function) {
 			DeadLetterQueue: dlq, RetryAttempts: jsii.Number(8), MaxEventAge: awscdk.Duration_Hours(jsii.Number(2)),
 		})
 	}
+	pattern := &awsevents.EventPattern{
+		Source:     jsii.Strings("aws.ec2"),
+		DetailType: jsii.Strings("EC2 Instance State-change Notification", "EC2 Spot Instance Interruption Warning"),
+	}
+	const description = "EC2 state changes and spot interruption warnings keep runs at their desired state"
 	ec2Events := awsevents.NewRule(stack, jsii.String("Ec2Events"), &awsevents.RuleProps{
-		Description: jsii.String("EC2 state changes and spot interruption warnings keep runs at their desired state"),
-		EventPattern: &awsevents.EventPattern{
-			Source:     jsii.Strings("aws.ec2"),
-			DetailType: jsii.Strings("EC2 Instance State-change Notification", "EC2 Spot Instance Interruption Warning"),
-		},
+		Description: jsii.String(description + " (this account's)"), EventPattern: pattern,
 	})
 	ec2Events.AddTarget(target(events))
-	// Customers' EC2 events arrive from their accounts: their rule forwards
-	// them to this account's default bus (docs/operations.md). Only AWS can
-	// emit aws.* sources, so the condition admits genuine EC2 events only,
-	// and the handler ignores instances batchplane did not launch.
-	awsevents.NewCfnEventBusPolicy(stack, jsii.String("AcceptCustomerEc2Events"), &awsevents.CfnEventBusPolicyProps{
-		StatementId: jsii.String(*stack.StackName() + "-customer-ec2-events"), // one per stack: the default bus is the account's
-		Statement: map[string]any{
-			"Effect":    "Allow",
-			"Principal": map[string]any{"AWS": "*"},
-			"Action":    "events:PutEvents",
-			"Resource":  awscdk.Fn_Sub(jsii.String("arn:${AWS::Partition}:events:${AWS::Region}:${AWS::AccountId}:event-bus/default"), nil),
-			"Condition": map[string]any{"StringEquals": map[string]any{"events:source": "aws.ec2"}},
-		},
+	bus := newCustomerBus(stack)
+	customerEvents := awsevents.NewRule(stack, jsii.String("CustomerEc2Events"), &awsevents.RuleProps{
+		Description: jsii.String(description + " (customers' accounts)"), EventPattern: pattern, EventBus: bus,
 	})
+	customerEvents.AddTarget(target(events))
 	rule := awsevents.NewRule(stack, jsii.String("SafetySweep"), &awsevents.RuleProps{
 		Description: jsii.String("Reconciles active runs whose events were lost"),
 		Schedule:    awsevents.Schedule_Rate(awscdk.Duration_Minutes(jsii.Number(10))),
 	})
 	rule.AddTarget(target(sweep))
+	return bus
+}
+
+// newCustomerBus is the bus customers' accounts forward their EC2 events to
+// (docs/operations.md). Its policy admits no account at deploy time: the
+// functions serving the accounts routes add a statement per registered
+// AWS account and remove it with the last account naming it
+// (shared/accounts/eventbridge). The stack's own statement refuses every
+// event whose source is not aws.ec2, which those per-account statements
+// cannot say. A bus of its own, not the account's default bus, so that
+// statement binds nothing else in the account, and the 10 KB policy is
+// this stack's alone.
+func newCustomerBus(stack awscdk.Stack) awsevents.EventBus {
+	bus := awsevents.NewEventBus(stack, jsii.String("CustomerEvents"), &awsevents.EventBusProps{
+		EventBusName: jsii.String(*stack.StackName() + "-customer-events"),
+		Description:  jsii.String("Customers' EC2 events, from the registered accounts only"),
+	})
+	// StatementId is CloudFormation's physical id, unique in the account
+	// and region: it carries the stack's name.
+	awsevents.NewCfnEventBusPolicy(stack, jsii.String("CustomerEventsEc2Only"), &awsevents.CfnEventBusPolicyProps{
+		EventBusName: bus.EventBusName(),
+		StatementId:  jsii.String(*stack.StackName() + "-ec2-events-only"),
+		Statement: map[string]any{
+			"Effect":    "Deny",
+			"Principal": map[string]any{"AWS": "*"},
+			"Action":    "events:PutEvents",
+			"Resource":  bus.EventBusArn(),
+			"Condition": map[string]any{"ForAnyValue:StringNotEquals": map[string]any{"events:source": "aws.ec2"}},
+		},
+	})
+	awscdk.NewCfnOutput(stack, jsii.String("CustomerEventBusArn"), &awscdk.CfnOutputProps{
+		Description: jsii.String("The event bus each registered account's EC2 events rule targets"),
+		Value:       bus.EventBusArn(),
+	})
+	return bus
+}
+
+// grantEventBus lets the functions that register accounts keep the
+// customer bus's policy in step (events:PutPermission and
+// events:RemovePermission on that bus only) and names it to them.
+func grantEventBus(bus awsevents.EventBus, fns ...awslambda.Function) {
+	for _, fn := range fns {
+		fn.AddEnvironment(jsii.String(routes.EnvEventBus), bus.EventBusName(), nil)
+		fn.AddToRolePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+			Actions:   jsii.Strings("events:PutPermission", "events:RemovePermission"),
+			Resources: &[]*string{bus.EventBusArn()},
+		}))
+	}
 }
 
 // ec2Policy lets a function assume customers' roles: batchplane acts in a

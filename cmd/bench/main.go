@@ -30,6 +30,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/smithy-go/middleware"
 
+	"github.com/batchplane/batchplane/shared/app"
+	"github.com/batchplane/batchplane/shared/identity"
 	"github.com/batchplane/batchplane/shared/local"
 	"github.com/batchplane/batchplane/shared/secrets"
 	"github.com/batchplane/batchplane/shared/store"
@@ -135,11 +137,15 @@ func main() {
 	run := func(name string) bool {
 		return len(os.Args) < 2 || slices.Contains(os.Args[1:], name)
 	}
+	u := userClient(ctx, svc, c)
 	if run("requests") {
-		routeRequests(c, cnt)
+		routeRequests(c, u, cnt)
 	}
 	if run("runs") {
-		runTransitions(c, cnt, &transitions)
+		runTransitions(c, u, cnt, &transitions)
+	}
+	if run("batches") {
+		batchCounting(c, cnt, svc)
 	}
 	if run("throughput") {
 		throughput(ctx, svc, c, nk, db, table)
@@ -175,14 +181,26 @@ func fmtOps(ops map[string]int) (string, int) {
 	return strings.Join(parts, ", "), total
 }
 
+// userClient is a client with a fresh User's key (in the default team, as
+// every user is): what a User's call costs is measured beside an
+// Administrator's.
+func userClient(ctx context.Context, svc *app.Service, admin client) client {
+	admin.do("POST", "/api/users", map[string]any{"UserName": "user@bench.local", "FullName": "U", "Role": identity.RoleUser})
+	u := must(svc.Store.GetUserByName(ctx, "user@bench.local"))
+	actx := identity.WithPrincipal(ctx, identity.Principal{User: identity.User{ID: 1, Role: identity.RoleAdministrator}})
+	k := must(svc.Identity.CreateKey(actx, u.ID))
+	return client{base: admin.base, auth: "ApiKey " + k.AccessKey + ":" + k.SecretKey}
+}
+
 // routeRequests counts the DynamoDB requests of one call per route, with
 // authentication's own requests (measured on a route that reads nothing)
-// reported apart.
-func routeRequests(c client, cnt *counter) {
+// reported apart; u is a User's client, c an Administrator's.
+func routeRequests(c, u client, cnt *counter) {
 	fmt.Println("== DynamoDB requests per API call (auth excluded; counted by an SDK middleware)")
 	acc := field(c.do("POST", "/api/accounts/CloudFrontAWS", map[string]any{"Name": "a", "BaseRegion": "us-east-1", "RoleArn": "arn:aws:iam::123456789012:role/r"}))("Data", "Id")
 	c.do("POST", "/api/v2/Teams", map[string]any{"Name": "t0"})
 	job := field(c.do("POST", "/api/v2/apps/AutoScalingGroup/Add", map[string]any{"AccountId": acc, "Name": "j", "AutoScalingGroupName": "local-asg"}))("Job", "Id")
+	project := field(c.do("POST", "/api/Projects/Add", map[string]any{"Name": "p", "AccountId": acc}))("Data", "Id")
 	c.do("GET", "/api/accounts/"+acc, nil) // warm the team-name cache
 	cnt.reset()
 	c.do("GET", "/api/caches/regions", nil)
@@ -192,43 +210,61 @@ func routeRequests(c client, cnt *counter) {
 	type row struct {
 		method, path string
 		body         func() any
-		kind         string // get, create, list, sublist (list under a checked parent), get+name
+		// get, create, list, sublist (list under a checked parent),
+		// get+name; a User's get+scope (the object, then its account's
+		// teams) and list+scope (the page, then its accounts' teams).
+		kind string
+		user bool // as a User (u), not an Administrator (c)
 	}
 	rows := []row{
-		{"GET", "/api/accounts/" + acc, nil, "get"},
-		{"GET", "/api/accounts", nil, "list"},
+		{"GET", "/api/accounts/" + acc, nil, "get", false},
+		{"GET", "/api/accounts", nil, "list", false},
 		{"POST", "/api/accounts/CloudFrontAWS", func() any {
 			return map[string]any{"Name": "b", "BaseRegion": "us-east-1", "RoleArn": "arn:aws:iam::123456789012:role/r"}
-		}, "create"},
-		{"GET", "/api/v2/Teams/t0", nil, "get"},
-		{"GET", "/api/v2/Teams", nil, "list"},
-		{"POST", "/api/v2/Teams", func() any { n++; return map[string]any{"Name": fmt.Sprintf("team-%d", n)} }, "create"},
-		{"GET", "/api/v2/Teams/Organization/Users", nil, "sublist"},
-		{"GET", "/api/users/1", nil, "get"},
-		{"GET", "/api/users", nil, "list"},
+		}, "create", false},
+		{"GET", "/api/v2/Teams/t0", nil, "get", false},
+		{"GET", "/api/v2/Teams", nil, "list", false},
+		{"POST", "/api/v2/Teams", func() any { n++; return map[string]any{"Name": fmt.Sprintf("team-%d", n)} }, "create", false},
+		{"GET", "/api/v2/Teams/Organization/Users", nil, "sublist", false},
+		{"GET", "/api/users/1", nil, "get", false},
+		{"GET", "/api/users", nil, "list", false},
 		{"POST", "/api/users", func() any {
 			n++
 			return map[string]any{"UserName": fmt.Sprintf("u%d@bench.local", n), "FullName": "U", "Role": "User"}
-		}, "create"},
-		{"GET", "/api/v2/Users/Teams", nil, "list"},
-		{"GET", "/api/keys", nil, "list"},
-		{"GET", "/api/jobs", nil, "list"},
-		{"GET", "/api/v2/apps/AutoScalingGroup/" + job, nil, "get+name"},
-		{"GET", "/api/Runs", nil, "list"},
-		{"GET", "/api/Projects", nil, "list"},
+		}, "create", false},
+		{"GET", "/api/v2/Users/Teams", nil, "list", false},
+		{"GET", "/api/keys", nil, "list", false},
+		{"GET", "/api/jobs", nil, "list", false},
+		{"GET", "/api/v2/apps/AutoScalingGroup/" + job, nil, "get+name", false},
+		{"GET", "/api/Runs", nil, "list", false},
+		{"GET", "/api/Projects", nil, "list", false},
+		{"GET", "/api/Projects/" + project, nil, "get", false},
+		{"GET", "/tools", nil, "list", false},
+		{"GET", "/batches", nil, "list", false},
+		{"GET", "/v6/batches/", nil, "list", false},
+		// A User's: who sees a job, project or run is its account's teams,
+		// read with it (issue 7 finding 3), never a copy on the object.
+		{"GET", "/api/v2/apps/AutoScalingGroup/" + job, nil, "get+name", true},
+		{"GET", "/api/Projects/" + project, nil, "get+scope", true},
+		{"GET", "/api/jobs", nil, "list+scope", true},
+		{"GET", "/api/Projects", nil, "list+scope", true},
 	}
 	fmt.Printf("%-44s %-40s %-22s %s\n", "route", "requests", "goal", "")
 	var status int
 	for _, r := range rows {
 		// One warm-up call (per-process caches: team names, the default
 		// team), then the measured one.
+		who, name := c, r.method+" "+r.path
+		if r.user {
+			who, name = u, name+" (User)"
+		}
 		for range 2 {
 			var body any
 			if r.body != nil {
 				body = r.body()
 			}
 			cnt.reset()
-			status, _ = c.do(r.method, r.path, body)
+			status, _ = who.do(r.method, r.path, body)
 		}
 		ops, total := fmtOps(cnt.reset())
 		total -= auth
@@ -246,11 +282,15 @@ func routeRequests(c client, cnt *counter) {
 			goal, ok = "1 GetItem + 1 Query", total == 2 && strings.Contains(ops, "Query")
 		case "get+name":
 			goal, ok = "2 (job + account name)", total == 2
+		case "get+scope":
+			goal, ok = "2 (object + account)", total == 2
+		case "list+scope":
+			goal, ok = "1 Query + 1 BatchGetItem", total == 2 && strings.Contains(ops, "Query") && strings.Contains(ops, "BatchGetItem")
 		}
 		if scan {
 			ok = false
 		}
-		fmt.Printf("%-44s %-40s %-22s %s (HTTP %d)\n", r.method+" "+r.path, fmt.Sprintf("%d: %s", total, own), goal+", no Scan", verdict(ok), status)
+		fmt.Printf("%-44s %-40s %-22s %s (HTTP %d)\n", name, fmt.Sprintf("%d: %s", total, own), goal+", no Scan", verdict(ok), status)
 	}
 	fmt.Println("   (requests include authentication's, listed first; the count excludes them)")
 	fmt.Println()

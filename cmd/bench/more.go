@@ -37,16 +37,19 @@ import (
 // runTransitions runs two ASG runs of different lengths end to end with
 // the real state machine under the local runner, counting transitions and
 // DynamoDB requests: no polling loop, so a longer run costs the same.
-func runTransitions(c client, cnt *counter, transitions *atomic.Int64) {
+// Then what a User (u) pays to read the runs.
+func runTransitions(c, u client, cnt *counter, transitions *atomic.Int64) {
 	fmt.Println("== Run workflow: state machine transitions and DynamoDB requests per run (local runner)")
 	acc := field(c.do("POST", "/api/accounts/CloudFrontAWS", map[string]any{"Name": "runs", "BaseRegion": "us-east-1", "RoleArn": "arn:aws:iam::123456789012:role/r"}))("Data", "Id")
 	job := field(c.do("POST", "/api/v2/apps/AutoScalingGroup/Add", map[string]any{"AccountId": acc, "Name": "bench", "AutoScalingGroupName": "local-asg", "MinOnDemandInstanceCount": 1}))("Job", "Id")
 	var first int64
+	var last string
 	for i, hold := range []time.Duration{500 * time.Millisecond, 3 * time.Second} {
 		transitions.Store(0)
 		cnt.reset()
 		rr := field(c.do("POST", "/api/v2/apps/AutoScalingGroup/"+job+"/execute", nil))("RunRequestId")
 		run := field(c.do("GET", "/api/runs/Check/"+rr, nil))("Data")
+		last = run
 		waitFor(func() bool {
 			_, b := c.do("GET", "/api/v2/runs/"+run+"/logs", nil)
 			return strings.Contains(fmt.Sprint(b), "Maintaining Desired State")
@@ -67,6 +70,24 @@ func runTransitions(c client, cnt *counter, transitions *atomic.Int64) {
 			hold, n, verdict(n <= 15 && n == first), total, float64(total)/float64(max(n, 1)), ops)
 	}
 	fmt.Println("   (keeping desired state is event-driven: the machine waits on a task token, no Wait loop)")
+	// A User's reads: who sees a run is its account's teams, read with it
+	// (issue 7 finding 3). Auth (2 GetItem) excluded as above.
+	for _, r := range []struct{ path, goal string }{
+		{"/api/Runs/" + last, "2 (run + account)"},
+		{"/api/Runs", "1 Query + 1 BatchGetItem"},
+	} {
+		u.do("GET", r.path, nil) // warm-up
+		cnt.reset()
+		status, _ := u.do("GET", r.path, nil)
+		ops := cnt.reset()
+		ops["GetItem"] -= 2
+		if ops["GetItem"] == 0 {
+			delete(ops, "GetItem")
+		}
+		own, total := fmtOps(ops)
+		ok := total == 2 && (r.path != "/api/Runs" || ops["Query"] == 1 && ops["BatchGetItem"] == 1)
+		fmt.Printf("%-44s %-40s %-22s %s (HTTP %d)\n", "GET "+r.path+" (User)", fmt.Sprintf("%d: %s", total, own), r.goal, verdict(ok), status)
+	}
 	fmt.Println()
 }
 
@@ -297,7 +318,9 @@ func coldStart(bin, fn, endpoint, table, keyFile string) (time.Duration, error) 
 	cmd := exec.Command(bin)
 	cmd.Env = append(os.Environ(), "AWS_LAMBDA_RUNTIME_API="+ln.Addr().String(), "AWS_LAMBDA_FUNCTION_NAME="+fn,
 		"AWS_REGION=us-east-1", "AWS_ACCESS_KEY_ID=local", "AWS_SECRET_ACCESS_KEY=local", "AWS_ENDPOINT_URL_DYNAMODB="+endpoint,
-		routes.EnvTable+"="+table, routes.EnvRegion+"=us-east-1", app.EnvSealerKeyFile+"="+keyFile)
+		routes.EnvTable+"="+table, routes.EnvRegion+"=us-east-1", app.EnvSealerKeyFile+"="+keyFile,
+		// Named, never called: a cold start registers no account.
+		routes.EnvEventBus+"=bench-customer-events")
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	start := time.Now()

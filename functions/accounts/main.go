@@ -3,8 +3,9 @@
 package main
 
 import (
+	"github.com/batchplane/batchplane/shared/accounts/eventbridge"
 	"github.com/batchplane/batchplane/shared/app"
 	"github.com/batchplane/batchplane/shared/routes"
 )
 
-func main() { app.HTTP(routes.FnAccounts) }
+func main() { app.HTTP(routes.FnAccounts, app.WithEventBus(eventbridge.New)) }

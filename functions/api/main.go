@@ -4,6 +4,7 @@
 package main
 
 import (
+	"github.com/batchplane/batchplane/shared/accounts/eventbridge"
 	"github.com/batchplane/batchplane/shared/app"
 	cloudaws "github.com/batchplane/batchplane/shared/cloud/aws"
 	"github.com/batchplane/batchplane/shared/prices"
@@ -13,5 +14,5 @@ import (
 
 func main() {
 	app.HTTP(routes.DefaultFunction, app.WithCustomerAWS(cloudaws.New), app.WithStepFunctions(stepfunctions.New),
-		app.WithCatalog(prices.Catalog{}))
+		app.WithCatalog(prices.Catalog{}), app.WithEventBus(eventbridge.New))
 }

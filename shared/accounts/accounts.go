@@ -53,25 +53,36 @@ func (a Account) Target(region string) cloud.Target {
 // in use cannot be deleted.
 type Store interface {
 	CreateAccount(ctx context.Context, a Account) error
+	// GetAccount reads consistently: an account's teams decide who sees
+	// everything under it, so a move takes effect on the next read.
 	GetAccount(ctx context.Context, id string) (Account, error)
 	// ListAccounts lists accounts; teams, when not nil, keeps those in any of them.
 	ListAccounts(ctx context.Context, teams []string, p identity.Page) ([]Account, string, error)
 	UpdateAccount(ctx context.Context, old, a Account) error
 	DeleteAccount(ctx context.Context, a Account) error
+	// AccountTeams returns the teams of each of ids that exists, read
+	// consistently in one request per 100 ids: what a listing of the
+	// objects hanging from accounts is scoped by (Keep).
+	AccountTeams(ctx context.Context, ids []string) (map[string][]string, error)
 }
 
 // TeamResolver turns team names (or ids) into teams.
 type TeamResolver interface {
 	GetTeam(ctx context.Context, id string) (identity.Team, error)
-	GetTeamByName(ctx context.Context, name string) (identity.Team, error)
+	// GetTeamByName takes identity.TeamNameKey of the name.
+	GetTeamByName(ctx context.Context, nameKey string) (identity.Team, error)
 }
 
 // Service applies account rules.
 type Service struct {
 	Store Store
 	Teams TeamResolver
-	Now   func() time.Time
-	NewID func() string
+	// Events keeps the event bus open to the registered AWS accounts
+	// (events.go); nil where there is no bus to keep in step (the domain's
+	// and store's tests). The functions serving the accounts routes set it.
+	Events EventAccess
+	Now    func() time.Time
+	NewID  func() string
 }
 
 // NewService returns a Service with the real clock and ids.
@@ -136,7 +147,10 @@ func (s *Service) resolveTeams(ctx context.Context, names []string) ([]string, e
 	var ids []string
 	seen := map[string]bool{}
 	for _, n := range names {
-		t, err := s.Teams.GetTeamByName(ctx, n)
+		if len(n) > 1024 {
+			return nil, errs.Field("Teams", "A team name is at most 64 characters.")
+		}
+		t, err := s.Teams.GetTeamByName(ctx, identity.TeamNameKey(n))
 		if errs.Is(err, errs.NotFound) {
 			t, err = s.Teams.GetTeam(ctx, n)
 		}
@@ -186,8 +200,11 @@ func (s *Service) Create(ctx context.Context, in Input) (Account, error) {
 		CreatedAt:  now,
 		UpdatedAt:  now,
 	}
-	if err := s.Store.CreateAccount(ctx, a); err != nil {
+	if err := s.allow(ctx, a.AWSAccountID()); err != nil {
 		return Account{}, err
+	}
+	if err := s.Store.CreateAccount(ctx, a); err != nil {
+		return Account{}, s.undoAllow(ctx, a.AWSAccountID(), "", err) // a is not stored: no account to except
 	}
 	return a, nil
 }
@@ -252,8 +269,21 @@ func (s *Service) Update(ctx context.Context, id string, in Input) (Account, err
 		}
 	}
 	a.UpdatedAt = s.Now().UTC().Truncate(time.Millisecond)
-	if err := s.Store.UpdateAccount(ctx, old, a); err != nil {
+	// Allowing again on every update is idempotent, and is how an account
+	// registered before the bus admitted only registered accounts is let in.
+	if err := s.allow(ctx, a.AWSAccountID()); err != nil {
 		return Account{}, err
+	}
+	if err := s.Store.UpdateAccount(ctx, old, a); err != nil {
+		if old.AWSAccountID() == a.AWSAccountID() {
+			return Account{}, err // the permission was there before
+		}
+		return Account{}, s.undoAllow(ctx, a.AWSAccountID(), a.ID, err)
+	}
+	if old.AWSAccountID() != a.AWSAccountID() {
+		if err := s.release(ctx, old.AWSAccountID(), a.ID, "Account "+a.ID+" was updated"); err != nil {
+			return Account{}, err
+		}
 	}
 	return a, nil
 }
@@ -268,5 +298,8 @@ func (s *Service) Delete(ctx context.Context, id string) error {
 	if !p.IsAdmin() {
 		return errs.E(errs.Forbidden, "Only an Administrator may delete accounts.")
 	}
-	return s.Store.DeleteAccount(ctx, a)
+	if err := s.Store.DeleteAccount(ctx, a); err != nil {
+		return err
+	}
+	return s.release(ctx, a.AWSAccountID(), a.ID, "Account "+a.ID+" was deleted")
 }

@@ -243,15 +243,11 @@ func nonNil(s []string) []string {
 
 // job reads a job of app and its account's name.
 func (s *Server) job(r *http.Request, app string) (jobs.Job, string, error) {
-	j, err := s.deps.Jobs.Get(r.Context(), app, Param(r, "id"))
+	j, a, err := s.deps.Jobs.GetWithAccount(r.Context(), app, Param(r, "id"))
 	if err != nil {
 		return jobs.Job{}, "", err
 	}
-	name := ""
-	if a, err := s.deps.Accounts.Get(r.Context(), j.AccountID); err == nil {
-		name = a.Name
-	}
-	return j, name, nil
+	return j, a.Name, nil
 }
 
 // handleASGJobGet handles "GET /api/v2/apps/AutoScalingGroup/{id}".

@@ -12,6 +12,7 @@ import (
 
 	"github.com/batchplane/batchplane/shared/app"
 	"github.com/batchplane/batchplane/shared/identity"
+	"github.com/batchplane/batchplane/shared/local"
 	"github.com/batchplane/batchplane/shared/secrets"
 	"github.com/batchplane/batchplane/shared/store/storetest"
 )
@@ -38,6 +39,35 @@ func newEnv(t *testing.T) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return serve(t, svc, sealer)
+}
+
+// newLocalEnv is newEnv on the local runtime (shared/local): the local
+// cloud, and the real state machine definition under the local runner,
+// for the cases that need runs.
+func newLocalEnv(t *testing.T) *env {
+	t.Helper()
+	db := storetest.Client(t)
+	table := storetest.NewTable(t, db)
+	root, err := storetest.RepoRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	sealer, err := secrets.NewAESGCM(bytes.Repeat([]byte{7}, 32))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rt, err := local.Wire(context.Background(), local.WireOptions{DB: db, Table: table, Sealer: sealer, Root: root})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(rt.Close) // after the server's Close, registered later
+	return serve(t, rt.Service, sealer)
+}
+
+// serve bootstraps the Administrator of svc and serves its API.
+func serve(t *testing.T, svc *app.Service, sealer identity.Sealer) *env {
+	t.Helper()
 	nk, created, err := svc.Identity.Bootstrap(context.Background(), "admin@example.com")
 	if err != nil || !created {
 		t.Fatalf("bootstrap: %v", err)
@@ -46,7 +76,9 @@ func newEnv(t *testing.T) *env {
 	t.Cleanup(srv.Close)
 	u, _ := url.Parse(srv.URL)
 	servers.Store(u.Host, svc.API)
-	return &env{t: t, svc: svc, srv: srv, admin: nk, sealer: sealer}
+	e := &env{t: t, svc: svc, srv: srv, admin: nk, sealer: sealer}
+	watchSecrets(t, e) // the whole-table secret scan, when t ends: secretscan_test.go
+	return e
 }
 
 // resp is a decoded response.

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
@@ -210,29 +211,159 @@ func TestAPI4ConcurrentRevokesAnswer4xxOr200(t *testing.T) {
 	}
 }
 
-// TestAPI1ProjectOfAnotherTeam (API1:2023 Broken Object Level
-// Authorization; finding 4): a User cannot attach a job to a project of a
-// team they are not in (it would then block that team from deleting it).
-func TestAPI1ProjectOfAnotherTeam(t *testing.T) {
+// TestAPI1JobReferencesOnCreateAndUpdate (API1:2023 Broken Object Level
+// Authorization; finding 4, create and update): a job refers only to
+// objects its caller sees and that hang from its own account. Another
+// team's project or account, or a project of another account, is a 400
+// naming the field and attaches nothing (the project stays deletable);
+// a project of the job's account attaches on update too, and detaches.
+func TestAPI1JobReferencesOnCreateAndUpdate(t *testing.T) {
 	e := newEnv(t)
 	a := &e.admin
-	e.do("POST", "/api/v2/Teams", a, map[string]any{"Name": "Ops"}).want(t, 201)
-	opsAcc := e.do("POST", "/api/accounts/CloudFrontAWS", a, map[string]any{"Name": "ops", "BaseRegion": "us-east-1",
-		"RoleArn": role, "Teams": []string{"Ops"}}).want(t, 201).data().(map[string]any)["Id"].(string)
-	opsProject := e.do("POST", "/api/Projects/Add", a, map[string]any{"Name": "ops", "AccountId": opsAcc, "Region": "us-east-1"}).
-		want(t, 201).data().(map[string]any)["Id"].(string)
-	mine := e.do("POST", "/api/accounts/CloudFrontAWS", a, map[string]any{"Name": "mine", "BaseRegion": "us-east-1", "RoleArn": role}).
-		want(t, 201).data().(map[string]any)["Id"].(string)
-	dev := e.newUser("dev@example.com", "User")
-	job := map[string]any{"AccountId": mine, "Name": "x", "AmiId": "ami-0123456789abcdef0", "InstanceType": "t3.micro", "ProjectId": opsProject}
-	got := e.do("POST", "/api/v2/apps/Ami/Add", &dev, job)
-	if got.Status != 400 || got.errors()["ProjectId"] == nil {
-		t.Fatalf("job on another team's project: %d %s, want 400 naming ProjectId", got.Status, got.Raw)
+	newAccount := func(name string, teams ...string) string {
+		body := map[string]any{"Name": name, "BaseRegion": "us-east-1", "RoleArn": role}
+		if teams != nil {
+			body["Teams"] = teams
+		}
+		return e.do("POST", "/api/accounts/CloudFrontAWS", a, body).want(t, 201).data().(map[string]any)["Id"].(string)
 	}
-	delete(job, "ProjectId")
-	id := e.do("POST", "/api/v2/apps/Ami/Add", &dev, job).want(t, 201).Body["Job"].(map[string]any)["Id"].(string)
-	e.do("PUT", "/api/v2/apps/Ami/"+id, &dev, map[string]any{"ProjectId": opsProject}).want(t, 400)
+	newProject := func(acc string) string {
+		return e.do("POST", "/api/Projects/Add", a, map[string]any{"Name": "p", "AccountId": acc}).want(t, 201).data().(map[string]any)["Id"].(string)
+	}
+	e.do("POST", "/api/v2/Teams", a, map[string]any{"Name": "Ops"}).want(t, 201)
+	opsAcc, mine, other := newAccount("ops", "Ops"), newAccount("mine"), newAccount("other")
+	opsProject, mineProject, otherProject := newProject(opsAcc), newProject(mine), newProject(other)
+	dev := e.newUser("dev@example.com", "User")
+	job := func(extra map[string]any) map[string]any {
+		m := map[string]any{"AccountId": mine, "Name": "x", "AmiId": "ami-0123456789abcdef0", "InstanceType": "t3.micro"}
+		for k, v := range extra {
+			m[k] = v
+		}
+		return m
+	}
+	id := e.do("POST", "/api/v2/apps/Ami/Add", &dev, job(nil)).want(t, 201).Body["Job"].(map[string]any)["Id"].(string)
+	tests := []struct {
+		name, method, path string
+		body               map[string]any
+		field              string
+	}{
+		{"create on another team's project", "POST", "/api/v2/apps/Ami/Add", job(map[string]any{"ProjectId": opsProject}), "ProjectId"},
+		{"create on another account's project", "POST", "/api/v2/apps/Ami/Add", job(map[string]any{"ProjectId": otherProject}), "ProjectId"},
+		{"create on a missing project", "POST", "/api/v2/apps/Ami/Add", job(map[string]any{"ProjectId": "P-00000000"}), "ProjectId"},
+		{"create on another team's account", "POST", "/api/v2/apps/Ami/Add", job(map[string]any{"AccountId": opsAcc}), "AccountId"},
+		{"update to another team's project", "PUT", "/api/v2/apps/Ami/" + id, map[string]any{"ProjectId": opsProject}, "ProjectId"},
+		{"update to another account's project", "PUT", "/api/v2/apps/Ami/" + id, map[string]any{"ProjectId": otherProject}, "ProjectId"},
+		{"update to another team's account", "PUT", "/api/v2/apps/Ami/" + id, map[string]any{"AccountId": opsAcc}, "AccountId"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := e.do(tt.method, tt.path, &dev, tt.body)
+			if got.Status != 400 || got.errors()[tt.field] == nil {
+				t.Fatalf("%d %s, want 400 naming %s", got.Status, got.Raw, tt.field)
+			}
+			if tt.field == "ProjectId" && strings.Contains(string(got.Raw), opsAcc) {
+				t.Fatalf("the error names another team's account: %s", got.Raw)
+			}
+		})
+	}
+	// Nothing attached: both projects delete.
 	e.do("DELETE", "/api/Projects/"+opsProject, a, nil).want(t, 200)
+	e.do("DELETE", "/api/Projects/"+otherProject, a, nil).want(t, 200)
+	// The job's own account's project attaches on update (and then cannot
+	// be deleted), and detaches.
+	e.do("PUT", "/api/v2/apps/Ami/"+id, &dev, map[string]any{"ProjectId": mineProject}).want(t, 200)
+	e.do("DELETE", "/api/Projects/"+mineProject, a, nil).want(t, 409)
+	e.do("PUT", "/api/v2/apps/Ami/"+id, &dev, map[string]any{"ProjectId": ""}).want(t, 200)
+	e.do("DELETE", "/api/Projects/"+mineProject, a, nil).want(t, 200)
+}
+
+// TestAPI1AccountMoveMovesWhatHangsFromIt (API1:2023 Broken Object Level
+// Authorization; finding 3): jobs, projects, runs and run requests belong
+// to their account's teams as they are now. After an Administrator moves
+// an account from team A to team B, A's User gets 404 on each of them
+// (execute included) and lists none of them; B's User sees and executes
+// them.
+func TestAPI1AccountMoveMovesWhatHangsFromIt(t *testing.T) {
+	e := newLocalEnv(t)
+	a := &e.admin
+	users := map[string]identity.NewKey{}
+	for _, team := range []string{"A", "B"} {
+		e.do("POST", "/api/v2/Teams", a, map[string]any{"Name": team}).want(t, 201)
+		name := strings.ToLower(team) + "@example.com"
+		users[team] = e.newUser(name, identity.RoleUser)
+		e.do("POST", "/api/v2/Teams/"+team+"/Users", a, map[string]any{"UserName": name}).want(t, 200)
+	}
+	ua, ub := users["A"], users["B"]
+	acc := e.do("POST", "/api/accounts/CloudFrontAWS", a, map[string]any{"Name": "moving", "BaseRegion": "us-east-1", "RoleArn": role,
+		"Teams": []string{"A"}}).want(t, 201).data().(map[string]any)["Id"].(string)
+	project := e.do("POST", "/api/Projects/Add", a, map[string]any{"Name": "p", "AccountId": acc}).want(t, 201).data().(map[string]any)["Id"].(string)
+	asg := e.do("POST", "/api/v2/apps/AutoScalingGroup/Add", &ua, map[string]any{"AccountId": acc, "Name": "asg",
+		"AutoScalingGroupName": "local-asg", "MinOnDemandInstanceCount": 0, "ProjectId": project}).want(t, 201).Body["Job"].(map[string]any)["Id"].(string)
+	ami := e.do("POST", "/api/v2/apps/Ami/Add", &ua, map[string]any{"AccountId": acc, "Name": "ami", "AmiId": "ami-0123456789abcdef0",
+		"InstanceType": "t3.micro", "DesiredInstanceCount": 0}).want(t, 201).Body["Job"].(map[string]any)["Id"].(string)
+	req := e.do("POST", "/api/v2/apps/Ami/"+ami+"/execute", &ua, nil).want(t, 202).Body["RunRequestId"].(string)
+	run := e.do("GET", "/api/runs/Check/"+req, &ua, nil).want(t, 200).data().(string)
+
+	objects := map[string]string{ // GET path → what its list shows
+		"/api/v2/apps/AutoScalingGroup/" + asg: asg, "/api/v2/apps/Ami/" + ami: ami,
+		"/api/Projects/" + project: project, "/api/Runs/" + run: run, "/api/runs/Check/" + req: run,
+		"/api/accounts/" + acc: acc,
+	}
+	lists := map[string][]string{"/api/jobs": {asg, ami}, "/api/Projects": {project}, "/api/Runs": {run}, "/api/accounts": {acc}}
+	sees := func(who string, key identity.NewKey, want bool) {
+		t.Helper()
+		status := map[bool]int{true: 200, false: 404}[want]
+		for path := range objects {
+			if got := e.do("GET", path, &key, nil); got.Status != status {
+				t.Errorf("%s's User: GET %s = %d, want %d: %.200s", who, path, got.Status, status, got.Raw)
+			}
+		}
+		for path, ids := range lists {
+			got := fmt.Sprint(e.do("GET", path+"?PageSize=100", &key, nil).want(t, 200).data())
+			for _, id := range ids {
+				if strings.Contains(got, id) != want {
+					t.Errorf("%s's User: %s lists %s: %v, want %v", who, path, id, !want, want)
+				}
+			}
+		}
+	}
+	sees("A", ua, true)
+	sees("B", ub, false)
+
+	e.do("PUT", "/api/accounts/"+acc, a, map[string]any{"Teams": []string{"B"}}).want(t, 200)
+	sees("A", ua, false)
+	sees("B", ub, true)
+	for _, path := range []string{"/api/v2/apps/AutoScalingGroup/" + asg + "/execute", "/api/v2/apps/Ami/" + ami + "/execute"} {
+		e.do("POST", path, &ua, nil).want(t, 404)
+	}
+	e.do("PUT", "/api/runs/"+run, &ua, nil).want(t, 404) // stop
+	e.do("PUT", "/api/v2/apps/Ami/"+ami, &ua, map[string]any{"Name": "taken"}).want(t, 404)
+
+	// B stops A's run and executes both jobs.
+	e.do("PUT", "/api/runs/"+run, &ub, nil).want(t, 200)
+	eventually(t, "the run completes", func() bool {
+		return e.do("GET", "/api/Runs/"+run, &ub, nil).want(t, 200).data().(map[string]any)["Status"] == "Completed"
+	})
+	for _, path := range []string{"/api/v2/apps/AutoScalingGroup/" + asg, "/api/v2/apps/Ami/" + ami} {
+		req := e.do("POST", path+"/execute", &ub, nil).want(t, 202).Body["RunRequestId"].(string)
+		run := e.do("GET", "/api/runs/Check/"+req, &ub, nil).want(t, 200).data().(string)
+		e.do("GET", "/api/runs/Check/"+req, &ua, nil).want(t, 404)
+		e.do("GET", "/api/Runs/"+run, &ua, nil).want(t, 404)
+		e.do("PUT", "/api/runs/"+run, &ub, nil).want(t, 200)
+		eventually(t, "the run completes", func() bool {
+			return e.do("GET", "/api/Runs/"+run, &ub, nil).want(t, 200).data().(map[string]any)["Status"] == "Completed"
+		})
+	}
+}
+
+// eventually polls f until it returns true, failing after 30 s.
+func eventually(t *testing.T, what string, f func() bool) {
+	t.Helper()
+	for deadline := time.Now().Add(30 * time.Second); !f(); time.Sleep(50 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+	}
 }
 
 // TestAPI4OversizedJobIsAClientError (API4:2023; finding 5, items): an
@@ -284,7 +415,7 @@ func TestEveryRouteSecurityCells(t *testing.T) {
 			if rt.Method != "POST" && rt.Method != "PUT" {
 				return
 			}
-			big := `{"Name":"` + strings.Repeat("x", api.MaxBodyBytes) + `"}`
+			big := `{"Name":"` + strings.Repeat("x", api.MaxBodyFor(rt)) + `"}`
 			if got := e.do(rt.Method, path, &e.admin, big); got.Status != 413 {
 				t.Errorf("oversized body: %d, want 413", got.Status)
 			}
@@ -354,24 +485,32 @@ func TestEveryAdminRouteRefusesAUser(t *testing.T) {
 // Authorization): on every non-Admin route with an id, a User gets 404 for
 // an object of a team they are not in, exactly as for one that does not
 // exist. Ids come from fixtures by the path's resource; a resource without
-// a fixture fails the test, except those listed in pending with the reason.
+// a fixture fails the test, except those listed in pending with the reason
+// (tools: the organization's catalog). The suite runs on the local runtime
+// so that a run (and its run request) is a real one, started by the state
+// machine.
 func TestEveryRouteHidesOtherTeamsObjects(t *testing.T) {
-	e := newEnv(t)
+	e := newLocalEnv(t)
 	a := &e.admin
 	e.do("POST", "/api/v2/Teams", a, map[string]any{"Name": "Ops"}).want(t, 201)
 	ops := e.do("POST", "/api/accounts/CloudFrontAWS", a, map[string]any{"Name": "ops", "BaseRegion": "us-east-1", "RoleArn": role,
 		"Teams": []string{"Ops"}}).want(t, 201).data().(map[string]any)["Id"].(string)
 	project := e.do("POST", "/api/Projects/Add", a, map[string]any{"Name": "p", "AccountId": ops, "Region": "us-east-1"}).
 		want(t, 201).data().(map[string]any)["Id"].(string)
-	asg := e.do("POST", "/api/v2/apps/AutoScalingGroup/Add", a, map[string]any{"AccountId": ops, "Name": "asg", "AutoScalingGroupName": "g"}).
+	asg := e.do("POST", "/api/v2/apps/AutoScalingGroup/Add", a, map[string]any{"AccountId": ops, "Name": "asg", "AutoScalingGroupName": "local-asg"}).
 		want(t, 201).Body["Job"].(map[string]any)["Id"].(string)
 	ami := e.do("POST", "/api/v2/apps/Ami/Add", a, map[string]any{"AccountId": ops, "Name": "ami", "AmiId": "ami-0123456789abcdef0",
-		"InstanceType": "t3.micro"}).want(t, 201).Body["Job"].(map[string]any)["Id"].(string)
-	fixtures := map[string]string{"accounts": ops, "projects": project, "autoscalinggroup": asg, "ami": ami, "keys": e.admin.AccessKey, "teams": "Ops"}
+		"InstanceType": "t3.micro", "DesiredInstanceCount": 0}).want(t, 201).Body["Job"].(map[string]any)["Id"].(string)
+	request, run := e.startRun(t, asg)
+	defer e.do("PUT", "/api/runs/"+run, a, nil)
+	tool := e.do("POST", "/tools", a, map[string]any{"name": "echo", "version": "1", "command": []string{"echo", "{x}"},
+		"hardware": map[string]any{"cpu": 1, "memory": 512}}).want(t, 201).Body["tool_id"].(string)
+	batch := e.do("POST", "/batches", a, map[string]any{"tool_id": tool, "account_id": ops, "args": []map[string]string{{"x": "1"}}}).
+		want(t, 201).Body["batch_id"].(string)
+	fixtures := map[string]string{"accounts": ops, "projects": project, "autoscalinggroup": asg, "ami": ami, "keys": e.admin.AccessKey, "teams": "Ops",
+		"users": e.userOnlyIn(t, "ops@example.com", "Ops"), "runs": run, "check": request, "batches": batch}
 	pending := map[string]string{
-		"users": "every user is in the default team, so users always see each other (issue 7 finding 10)",
-		"runs":  "a run needs the state machine: runs of other teams are covered in shared/local",
-		"check": "a run request needs the state machine (as runs)",
+		"tools": "tools are the organization's catalog (Scale's recipe types are global): every user sees them; deleting another's is 403 (TestToolsAndBatches)",
 	}
 	user := e.newUser("user@example.com", identity.RoleUser)
 	checked := 0

@@ -17,6 +17,7 @@ func (s *Server) teamsRoutes() []endpoint {
 		op("teams.delete", http.StatusOK, named("Success"), s.handleTeamDelete),
 		op("teams.users", http.StatusOK, named("Users"), s.handleTeamUsers),
 		op("teams.addUsers", http.StatusOK, named("Success"), s.handleTeamAddUsers),
+		op("teams.removeUser", http.StatusOK, named("Success"), s.handleTeamRemoveUser),
 	}
 }
 
@@ -144,6 +145,14 @@ func (s *Server) handleTeamAddUsers(r *http.Request, in *teamUsersInput) (bool, 
 		names = append([]string{*in.UserName}, names...)
 	}
 	if err := s.deps.Identity.AddTeamUsers(r.Context(), Param(r, "id"), names); err != nil {
+		return false, err
+	}
+	return true, nil
+}
+
+// handleTeamRemoveUser handles "DELETE /api/v2/Teams/{id}/Users/{userName}".
+func (s *Server) handleTeamRemoveUser(r *http.Request, _ *noBody) (bool, error) {
+	if err := s.deps.Identity.RemoveTeamUser(r.Context(), Param(r, "id"), Param(r, "userName")); err != nil {
 		return false, err
 	}
 	return true, nil

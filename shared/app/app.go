@@ -17,9 +17,11 @@ import (
 
 	"github.com/batchplane/batchplane/shared/accounts"
 	"github.com/batchplane/batchplane/shared/api"
+	"github.com/batchplane/batchplane/shared/batches"
 	"github.com/batchplane/batchplane/shared/cloud"
 	"github.com/batchplane/batchplane/shared/identity"
 	"github.com/batchplane/batchplane/shared/jobs"
+	"github.com/batchplane/batchplane/shared/prices"
 	"github.com/batchplane/batchplane/shared/projects"
 	"github.com/batchplane/batchplane/shared/runs"
 	"github.com/batchplane/batchplane/shared/sigv4"
@@ -42,11 +44,20 @@ type Config struct {
 	Cloud cloud.Cloud
 	// Catalog prices instance hours.
 	Catalog runs.Catalog
+	// Batch runs tool batches' jobs (AWS Batch, or the local executor);
+	// nil where nothing runs them (the batches routes then answer 503 for
+	// logs, and deletions finish when the dispatch worker runs).
+	Batch cloud.Batch
+	// Kicker asks for a batch's dispatch outside the request.
+	Kicker batches.Kicker
 	// Executions builds what starts and resumes run workflows, given the
 	// workflow whose tasks they run: Step Functions in AWS (which ignores
 	// it: the tasks are Lambda functions), the local state machine runner
 	// under make run. It may keep wf but not use it before Build returns.
 	Executions func(wf *workflow.Workflow) runs.Executions
+	// EventAccess keeps the customer event bus open to the registered AWS
+	// accounts (accounts.EventAccess); nil where no bus is kept in step.
+	EventAccess accounts.EventAccess
 }
 
 // Service is the built service: the store, the domain services, the run
@@ -58,6 +69,7 @@ type Service struct {
 	Runs     *runs.Service
 	Jobs     *jobs.Service
 	Projects *projects.Service
+	Batches  *batches.Service
 	Workflow *workflow.Workflow
 	// API is the router; nil for the workflow's functions (BuildCore),
 	// which serve no HTTP.
@@ -81,6 +93,7 @@ func Build(ctx context.Context, c Config) (*Service, error) {
 		Runs:        svc.Runs,
 		Jobs:        svc.Jobs,
 		Projects:    svc.Projects,
+		Batches:     svc.Batches,
 	})
 	if err != nil {
 		return nil, err
@@ -104,6 +117,7 @@ func BuildCore(ctx context.Context, c Config) (*Service, error) {
 	})
 	ids := identity.NewService(st, c.Sealer)
 	accs := accounts.NewService(st, st)
+	accs.Events = c.EventAccess
 	var groups cloud.AutoScaling
 	if c.Cloud.AutoScaling != nil {
 		groups = c.Cloud.AutoScaling
@@ -121,5 +135,13 @@ func BuildCore(ctx context.Context, c Config) (*Service, error) {
 		Executions: ex, Now: time.Now}
 	rs := &runs.Service{Store: st, Jobs: st, Accounts: st, Cloud: c.Cloud, Catalog: c.Catalog,
 		Executions: ex, Now: time.Now, NewID: identity.RandomHex8}
-	return &Service{Store: st, Identity: ids, Accounts: accs, Runs: rs, Jobs: js, Projects: projects.NewService(st, st), Workflow: wf}, nil
+	// Batches price from the one catalog: the configured one when it can
+	// size instance types (prices.Catalog can), else prices.Catalog itself.
+	cat, ok := c.Catalog.(batches.Catalog)
+	if !ok {
+		cat = prices.Catalog{}
+	}
+	bs := batches.NewService(st, st, c.Batch, c.Kicker, time.Now, cat)
+	return &Service{Store: st, Identity: ids, Accounts: accs, Runs: rs, Jobs: js, Projects: projects.NewService(st, st),
+		Batches: bs, Workflow: wf}, nil
 }

@@ -14,7 +14,8 @@ import (
 // links the local runtime (shared/local: the ASL runner, the local
 // server), and a function links the clients of customers' AWS, load
 // balancers and Step Functions only when it uses them, since binary size
-// and cold starts follow what is linked.
+// and cold starts follow what is linked (the EventBridge client only
+// where the accounts routes are served).
 func TestFunctionDependencies(t *testing.T) {
 	root, err := storetest.RepoRoot()
 	if err != nil {
@@ -60,6 +61,11 @@ func TestFunctionDependencies(t *testing.T) {
 		sfn := slices.Contains(reachesCustomers, fn) || fn == "task-awaitstop"
 		if got := links("github.com/aws/aws-sdk-go-v2/service/sfn"); got != sfn {
 			t.Errorf("%s links the Step Functions client: %v, want %v", fn, got, sfn)
+		}
+		// Only the functions serving the accounts routes keep the event bus's policy.
+		bus := fn == routes.FnAccounts || fn == routes.DefaultFunction
+		if got := links("github.com/aws/aws-sdk-go-v2/service/eventbridge"); got != bus {
+			t.Errorf("%s links the EventBridge client: %v, want %v", fn, got, bus)
 		}
 	}
 }

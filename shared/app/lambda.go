@@ -12,6 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/kms"
 	"github.com/awslabs/aws-lambda-go-api-proxy/httpadapter"
 
+	"github.com/batchplane/batchplane/shared/accounts"
 	"github.com/batchplane/batchplane/shared/cloud"
 	"github.com/batchplane/batchplane/shared/identity"
 	"github.com/batchplane/batchplane/shared/routes"
@@ -72,6 +73,20 @@ func WithStepFunctions[E runs.Executions](newExecutions func(cfg aws.Config, sta
 	return func(cfg aws.Config, e *building) error {
 		ex := newExecutions(cfg, os.Getenv(routes.EnvStateMachine))
 		e.config.Executions = func(*workflow.Workflow) runs.Executions { return ex }
+		return nil
+	}
+}
+
+// WithEventBus keeps the customer event bus named by routes.EnvEventBus
+// open to exactly the registered AWS accounts, through what newBus builds
+// (eventbridge.New): the functions that serve the accounts routes name it.
+func WithEventBus[E accounts.EventAccess](newBus func(cfg aws.Config, busName string) E) Option {
+	return func(cfg aws.Config, e *building) error {
+		name := os.Getenv(routes.EnvEventBus)
+		if name == "" {
+			return fmt.Errorf("app: %s must be set: registering an account admits its events there", routes.EnvEventBus)
+		}
+		e.config.EventAccess = newBus(cfg, name)
 		return nil
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/batchplane/batchplane/shared/accounts/eventbridge"
 	"github.com/batchplane/batchplane/shared/app"
 	cloudaws "github.com/batchplane/batchplane/shared/cloud/aws"
 	"github.com/batchplane/batchplane/shared/cloud/aws/elb"
@@ -18,7 +19,7 @@ import (
 // and checks what each option wired; the workflow's functions build no API.
 func TestOptions(t *testing.T) {
 	for k, v := range map[string]string{"AWS_REGION": "eu-west-1", "AWS_ACCESS_KEY_ID": "AKID", "AWS_SECRET_ACCESS_KEY": "SK",
-		routes.EnvTable: "t", routes.EnvStateMachine: "arn:aws:states:eu-west-1:000000000000:stateMachine:runs",
+		routes.EnvTable: "t", routes.EnvEventBus: "Batchplane-test-customer-events", routes.EnvStateMachine: "arn:aws:states:eu-west-1:000000000000:stateMachine:runs",
 		app.EnvSealerKeyFile: filepath.Join(t.TempDir(), "key")} {
 		t.Setenv(k, v)
 	}
@@ -26,7 +27,8 @@ func TestOptions(t *testing.T) {
 		name                                 string
 		opts                                 []app.Option
 		wantErr, wantCloud, wantLB, wantExec bool
-		wantCatalog                          bool
+		wantCatalog, wantBus                 bool
+		noBus                                bool // routes.EnvEventBus unset
 		worker                               bool // built as app.Task/Events/Sweep build it
 	}{
 		{name: "plain HTTP function"},
@@ -36,12 +38,17 @@ func TestOptions(t *testing.T) {
 			app.WithStepFunctions(stepfunctions.New), app.WithCatalog(prices.Catalog{})}, wantCloud: true, wantLB: true, wantExec: true, wantCatalog: true},
 		{name: "load balancing needs customers' AWS first", opts: []app.Option{app.WithLoadBalancing(elb.New), app.WithCustomerAWS(cloudaws.New)},
 			wantErr: true},
+		{name: "accounts", opts: []app.Option{app.WithEventBus(eventbridge.New)}, wantBus: true},
+		{name: "accounts without an event bus named", opts: []app.Option{app.WithEventBus(eventbridge.New)}, noBus: true, wantErr: true},
 		{name: "task-provision, events, sweep", opts: []app.Option{app.WithCustomerAWS(cloudaws.New), app.WithLoadBalancing(elb.New),
 			app.WithCatalog(prices.Catalog{})}, wantCloud: true, wantLB: true, wantCatalog: true, worker: true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			ctx := context.Background()
+			if tt.noBus {
+				t.Setenv(routes.EnvEventBus, "")
+			}
 			c, err := app.ConfigFromEnv(ctx, "", tt.opts...)
 			var svc *app.Service
 			if err == nil && tt.worker {
@@ -70,6 +77,9 @@ func TestOptions(t *testing.T) {
 			}
 			if got := wf.Catalog != nil && svc.Runs.Catalog != nil; got != tt.wantCatalog {
 				t.Errorf("catalog wired: %v, want %v", got, tt.wantCatalog)
+			}
+			if got := svc.Accounts.Events != nil; got != tt.wantBus {
+				t.Errorf("event bus wired: %v, want %v", got, tt.wantBus)
 			}
 		})
 	}

@@ -27,8 +27,11 @@ const DefaultTeamName = "Organization"
 // Team is a group of users; accounts (and everything hanging from them)
 // belong to one or more teams.
 type Team struct {
-	ID          string
-	Name        string
+	ID   string
+	Name string // canonical (NFKC): see canonicalTeamName
+	// NameKey is the key names are unique by (TeamNameKey(Name)); the
+	// store keeps it so that a rename frees the key the team held.
+	NameKey     string
 	Description *string
 	IsDefault   bool
 	CreatedAt   time.Time
@@ -153,10 +156,11 @@ type Page struct {
 type Store interface {
 	CreateTeam(ctx context.Context, t Team) error
 	GetTeam(ctx context.Context, id string) (Team, error)
-	GetTeamByName(ctx context.Context, name string) (Team, error)
+	// GetTeamByName returns the team whose NameKey is nameKey.
+	GetTeamByName(ctx context.Context, nameKey string) (Team, error)
 	// ListTeams lists teams; ids, when not nil, restricts it to those teams.
 	ListTeams(ctx context.Context, ids []string, p Page) ([]Team, string, error)
-	// UpdateTeam replaces name and description, keeping names unique.
+	// UpdateTeam replaces name and description, keeping name keys unique.
 	UpdateTeam(ctx context.Context, old, t Team) error
 	// DeleteTeam deletes a team and its memberships; errs.Conflict if
 	// anything still references it.
@@ -164,6 +168,9 @@ type Store interface {
 	ListTeamUsers(ctx context.Context, teamID string, p Page) ([]User, string, error)
 	// AddTeamUsers makes users members of the team (idempotently).
 	AddTeamUsers(ctx context.Context, teamID string, users []User) error
+	// RemoveTeamUser ends a user's membership of the team; errs.NotFound
+	// if the user is not a member.
+	RemoveTeamUser(ctx context.Context, teamID string, u User) error
 
 	// NextUserID allocates a user id.
 	NextUserID(ctx context.Context) (int64, error)

@@ -48,6 +48,33 @@ func TestValidateTeam(t *testing.T) {
 		{"dot dot", TeamInput{Name: ptr("..")}, true, "", []string{"Name"}},
 		{"dots inside are fine", TeamInput{Name: ptr("v1.2 team")}, true, "v1.2 team", nil},
 		{"description 513 characters", TeamInput{Name: ptr("x"), Description: ptr(strings.Repeat("d", 513))}, true, "", []string{"Description"}},
+		// Issue 7, finding 10: one normal form (NFKC), no mixed scripts, nothing invisible.
+		{"NFD é is stored NFC", TeamInput{Name: ptr("Cafe\u0301")}, true, "Caf\u00e9", nil},
+		{"fullwidth letters fold to ASCII", TeamInput{Name: ptr("Ｏｒｇａｎｉｚａｔｉｏｎ")}, true, "Organization", nil},
+		{"mathematical bold folds", TeamInput{Name: ptr("𝐎rganization")}, true, "Organization", nil},
+		{"ligature folds", TeamInput{Name: ptr("ﬁnance")}, true, "finance", nil},
+		{"spaces collapse", TeamInput{Name: ptr("Data   Team")}, true, "Data Team", nil},
+		{"fullwidth team id", TeamInput{Name: ptr("Ｚ-０１２３ＡＢＣＤ")}, true, "", []string{"Name"}},
+		{"fullwidth slash", TeamInput{Name: ptr("a／b")}, true, "", []string{"Name"}},
+		{"Cyrillic O in a Latin name", TeamInput{Name: ptr("\u041erganization")}, true, "", []string{"Name"}},
+		{"Greek Omicron in a Latin name", TeamInput{Name: ptr("\u039fps")}, true, "", []string{"Name"}},
+		{"Latin and Cyrillic words", TeamInput{Name: ptr("Ops Команда")}, true, "", []string{"Name"}},
+		{"Arabic-Indic digit in a Latin name", TeamInput{Name: ptr("Ops\u0663")}, true, "", []string{"Name"}},
+		{"all Cyrillic", TeamInput{Name: ptr("Команда")}, true, "Команда", nil},
+		{"Japanese with Latin", TeamInput{Name: ptr("Dev 開発チーム")}, true, "Dev 開発チーム", nil},
+		{"Korean", TeamInput{Name: ptr("개발팀")}, true, "개발팀", nil},
+		{"zero-width joiner", TeamInput{Name: ptr("Ops\u200dTeam")}, true, "", []string{"Name"}},
+		{"zero-width non-joiner", TeamInput{Name: ptr("Ops\u200cTeam")}, true, "", []string{"Name"}},
+		{"word joiner", TeamInput{Name: ptr("Ops\u2060")}, true, "", []string{"Name"}},
+		{"byte order mark", TeamInput{Name: ptr("\ufeffOps")}, true, "", []string{"Name"}},
+		{"right-to-left override", TeamInput{Name: ptr("\u202eOps")}, true, "", []string{"Name"}},
+		{"left-to-right mark", TeamInput{Name: ptr("Ops\u200e")}, true, "", []string{"Name"}},
+		{"combining grapheme joiner", TeamInput{Name: ptr("Organization\u034f")}, true, "", []string{"Name"}},
+		{"Hangul filler", TeamInput{Name: ptr("Organization\u3164")}, true, "", []string{"Name"}},
+		{"braille blank", TeamInput{Name: ptr("Ops\u2800")}, true, "", []string{"Name"}},
+		{"variation selector", TeamInput{Name: ptr("Ops\ufe0f")}, true, "", []string{"Name"}},
+		{"ideographic space", TeamInput{Name: ptr("Data\u3000Team")}, true, "", []string{"Name"}},
+		{"over 1024 bytes before folding", TeamInput{Name: ptr(strings.Repeat("a", 1025))}, true, "", []string{"Name"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -59,6 +86,36 @@ func TestValidateTeam(t *testing.T) {
 				t.Errorf("name = %q, want %q", name, tt.wantName)
 			}
 		})
+	}
+}
+
+// TestTeamNameKey: names that render alike share a key (so the store's
+// unique name item refuses the second), names that do not keep their own.
+func TestTeamNameKey(t *testing.T) {
+	if got := TeamNameKey(DefaultTeamName); got != defaultTeamKey {
+		t.Fatalf("TeamNameKey(%q) = %q, defaultTeamKey = %q", DefaultTeamName, got, defaultTeamKey)
+	}
+	tests := []struct {
+		a, b string
+		same bool
+	}{
+		{"Caf\u00e9", "Cafe\u0301", true},                        // NFC vs NFD
+		{"Ｏｒｇａｎｉｚａｔｉｏｎ", "Organization", true},                   // fullwidth
+		{"𝐎𝐩𝐬", "ops", true},                                     // mathematical bold, case
+		{"OPS", "ops", true},                                     // case
+		{"\u041e\u0440\u0441", "Opc", true},                      // all-Cyrillic "Орс"
+		{"\u0391\u0392\u0395", "ABE", true},                      // all-Greek "ΑΒΕ"
+		{"\u0440\u0430\u0443\u0440\u0430\u0441", "paypac", true}, // Cyrillic "раурас"
+		{"Data  Team", "Data Team", true},                        // spaces
+		{"Café", "Cafe", false},                                  // a different letter
+		{"team1", "teaml", false},                                // ASCII is not folded
+		{"Кома", "KOMA", true},                                   // whole-script look-alike
+		{"Ops", "Dev", false},
+	}
+	for _, tt := range tests {
+		if got := TeamNameKey(tt.a) == TeamNameKey(tt.b); got != tt.same {
+			t.Errorf("TeamNameKey(%q) = %q, TeamNameKey(%q) = %q: same = %v, want %v", tt.a, TeamNameKey(tt.a), tt.b, TeamNameKey(tt.b), got, tt.same)
+		}
 	}
 }
 

@@ -48,12 +48,12 @@ func requireAdmin(ctx context.Context) (Principal, error) {
 // empty organization. It returns created=false (and no key) if the
 // organization already has its default team.
 func (s *Service) Bootstrap(ctx context.Context, adminUserName string) (nk NewKey, created bool, err error) {
-	if _, err := s.Store.GetTeamByName(ctx, DefaultTeamName); err == nil {
+	if _, err := s.Store.GetTeamByName(ctx, defaultTeamKey); err == nil {
 		return NewKey{}, false, nil
 	} else if !errs.Is(err, errs.NotFound) {
 		return NewKey{}, false, err
 	}
-	t := Team{ID: "Z-" + s.NewID(), Name: DefaultTeamName, IsDefault: true, CreatedAt: s.now()}
+	t := Team{ID: "Z-" + s.NewID(), Name: DefaultTeamName, NameKey: defaultTeamKey, IsDefault: true, CreatedAt: s.now()}
 	if err := s.Store.CreateTeam(ctx, t); err != nil {
 		if errs.Is(err, errs.Conflict) {
 			return NewKey{}, false, nil // another process won the race

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"regexp"
+	"slices"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -19,35 +20,44 @@ type TeamInput struct {
 
 // printable reports whether s is valid UTF-8 of printable characters only
 // (letters, marks, numbers, punctuation, symbols and the ASCII space), so
-// a name cannot hide a NUL, a zero-width joiner or a look-alike space:
-// "Organization" followed by U+200B is refused, not a second Organization.
+// a name cannot hide a NUL, a zero-width joiner, a bidirectional override
+// or a look-alike space: "Organization" followed by U+200B is refused, not
+// a second Organization.
 func printable(s string) bool {
 	if !utf8.ValidString(s) {
 		return false
 	}
 	for _, r := range s {
-		if !unicode.IsPrint(r) {
+		if !unicode.IsPrint(r) || invisible(r) {
 			return false
 		}
 	}
 	return true
 }
 
+// validateTeam returns the name as stored (canonicalTeamName) and the
+// input's field errors. Every check runs on the canonical name, so a
+// fullwidth "Ｚ-０００００００１" is a team id like its ASCII form.
 func validateTeam(in TeamInput, create bool) (name string, err error) {
 	f := errs.Fields{}
 	if in.Name == nil {
 		if create {
 			f.Add("Name", "Name is required.")
 		}
+	} else if len(*in.Name) > 1024 {
+		f.Add("Name", "Name must be at most 64 characters.")
 	} else {
-		name = strings.TrimSpace(*in.Name)
-		switch {
+		switch name = canonicalTeamName(*in.Name); {
+		case !utf8.ValidString(*in.Name):
+			f.Add("Name", "Name must be valid UTF-8.")
 		case name == "":
 			f.Add("Name", "Name must not be empty.")
 		case utf8.RuneCountInString(name) > 64:
 			f.Add("Name", "Name must be at most 64 characters.")
-		case !printable(name):
-			f.Add("Name", "Name must be printable characters: no control, format (zero-width) or non-ASCII space characters.")
+		case !printable(*in.Name) || !printable(name):
+			f.Add("Name", "Name must be printable characters: no control, format (zero-width, bidirectional), invisible or non-ASCII space characters.")
+		case mixedScript(name):
+			f.Add("Name", "Name must not mix scripts (such as Latin with Cyrillic or Greek): mixed scripts make look-alike names.")
 		case strings.Trim(name, ".") == "":
 			f.Add("Name", "Name must not be only dots.")
 		case strings.ContainsAny(name, "/\\?#%"):
@@ -75,7 +85,7 @@ func (s *Service) CreateTeam(ctx context.Context, in TeamInput) (Team, error) {
 	if err != nil {
 		return Team{}, err
 	}
-	t := Team{ID: "Z-" + s.NewID(), Name: name, Description: in.Description, CreatedAt: s.now()}
+	t := Team{ID: "Z-" + s.NewID(), Name: name, NameKey: TeamNameKey(name), Description: in.Description, CreatedAt: s.now()}
 	if err := s.Store.CreateTeam(ctx, t); err != nil {
 		return Team{}, err
 	}
@@ -92,8 +102,10 @@ func (s *Service) Team(ctx context.Context, idOrName string) (Team, error) {
 	var t Team
 	if teamIDRE.MatchString(idOrName) {
 		t, err = s.Store.GetTeam(ctx, idOrName)
+	} else if len(idOrName) > 1024 {
+		err = errs.NotFoundf("Team %q not found.", idOrName)
 	} else {
-		t, err = s.Store.GetTeamByName(ctx, idOrName)
+		t, err = s.Store.GetTeamByName(ctx, TeamNameKey(idOrName))
 	}
 	if err != nil {
 		return Team{}, err
@@ -144,7 +156,7 @@ func (s *Service) UpdateTeam(ctx context.Context, idOrName string, in TeamInput)
 		if old.IsDefault && name != old.Name {
 			return Team{}, errs.Field("Name", "The default team cannot be renamed.")
 		}
-		t.Name = name
+		t.Name, t.NameKey = name, TeamNameKey(name)
 	}
 	if in.Description != nil {
 		t.Description = in.Description
@@ -214,13 +226,40 @@ func (s *Service) AddTeamUsers(ctx context.Context, idOrName string, userNames [
 	return s.Store.AddTeamUsers(ctx, t.ID, users)
 }
 
+// RemoveTeamUser takes a user, named by user name, out of a team
+// (Administrators only). Any team, the default one included: a User in no
+// team sees nothing but themselves (issue 7, finding 10). A user who is not
+// a member is errs.NotFound, like one who does not exist.
+func (s *Service) RemoveTeamUser(ctx context.Context, idOrName, userName string) error {
+	if _, err := requireAdmin(ctx); err != nil {
+		return err
+	}
+	t, err := s.Team(ctx, idOrName)
+	if err != nil {
+		return err
+	}
+	u, err := s.Store.GetUserByName(ctx, userName)
+	if err != nil {
+		return err
+	}
+	if !slices.Contains(u.Teams, t.ID) {
+		return errs.NotFoundf("User %q is not a member of team %q.", userName, t.Name)
+	}
+	return s.Store.RemoveTeamUser(ctx, t.ID, u)
+}
+
+// defaultTeamKey is TeamNameKey(DefaultTeamName), spelt out so that creating
+// a user (which looks the default team up) does not link the normalisation
+// tables; a test checks the two agree.
+const defaultTeamKey = "organization"
+
 // defaultTeam returns the default team's id, cached: it can be neither
 // renamed nor deleted.
 func (s *Service) defaultTeam(ctx context.Context) (string, error) {
 	if id, ok := s.defaultTeamID.Load().(string); ok {
 		return id, nil
 	}
-	t, err := s.Store.GetTeamByName(ctx, DefaultTeamName)
+	t, err := s.Store.GetTeamByName(ctx, defaultTeamKey)
 	if err != nil {
 		return "", err
 	}

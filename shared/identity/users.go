@@ -44,7 +44,8 @@ func validateUser(in UserInput, create bool) error {
 }
 
 // CreateUser adds a user to the organization and its default team
-// (Administrators only).
+// (Administrators only): new users join the default team, and an
+// Administrator may then remove them from it (RemoveTeamUser).
 func (s *Service) CreateUser(ctx context.Context, in UserInput) (User, error) {
 	if _, err := requireAdmin(ctx); err != nil {
 		return User{}, err
@@ -88,11 +89,19 @@ func (s *Service) User(ctx context.Context, id int64) (User, error) {
 	return u, nil
 }
 
-// Users lists the users the caller may see.
+// Users lists the users the caller may see: an Administrator everyone, a
+// User those who share a team with them, and a User in no team (removed
+// from every team, the default one included) only themselves.
 func (s *Service) Users(ctx context.Context, pg Page) ([]User, string, error) {
 	p, err := Caller(ctx)
 	if err != nil {
 		return nil, "", err
+	}
+	if !p.IsAdmin() && len(p.User.Teams) == 0 {
+		if pg.Token != "" {
+			return nil, "", errs.Field("ContinuationToken", "The ContinuationToken is invalid or belongs to another listing.")
+		}
+		return []User{p.User}, "", nil
 	}
 	return s.Store.ListUsers(ctx, p.Scope(), pg)
 }

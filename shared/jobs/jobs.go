@@ -22,12 +22,14 @@ const EngineCluster = "Cluster"
 
 // Job is something that can be executed into runs.
 type Job struct {
-	ID         string // W-XXXXXXXX
-	Name       string
-	App        string // AppASG or AppAMI
-	AccountID  string
-	ProjectID  string   // optional (Batchly)
-	Teams      []string // the account's teams at creation: who sees the job
+	ID   string // W-XXXXXXXX
+	Name string
+	App  string // AppASG or AppAMI
+	// AccountID is the account the job runs in; its teams, read when the
+	// job is read, are who sees the job (accounts.Sees).
+	AccountID string
+	// ProjectID is an optional project (Batchly) of the same account.
+	ProjectID  string
 	BaseRegion string
 
 	// Batchly's generic job fields.
@@ -110,10 +112,12 @@ type ScalingPolicy struct {
 type Store interface {
 	CreateJob(ctx context.Context, j Job) error
 	GetJob(ctx context.Context, id string) (Job, error)
-	// ListJobs lists jobs; teams, when not nil, keeps those in any of them.
-	ListJobs(ctx context.Context, teams []string, p identity.Page) ([]Job, string, error)
-	// UpdateJob replaces the job's configuration (not Runs/ActiveRunID).
-	UpdateJob(ctx context.Context, j Job) error
+	// ListJobs lists one page of every team's jobs (the service keeps the
+	// caller's).
+	ListJobs(ctx context.Context, p identity.Page) ([]Job, string, error)
+	// UpdateJob replaces the job's configuration (not Runs/ActiveRunID),
+	// moving its project reference from old's project when it changed.
+	UpdateJob(ctx context.Context, old, j Job) error
 	// DeleteJob deletes an idle job; errs.Conflict while it is executing.
 	DeleteJob(ctx context.Context, j Job) error
 }

@@ -84,8 +84,10 @@ func (s *Service) visibleAccount(ctx context.Context, p identity.Principal, id s
 }
 
 // checkProject refuses a project the caller does not see, as if it did
-// not exist: a job must not attach to (and so pin) another team's project.
-func (s *Service) checkProject(ctx context.Context, id *string) error {
+// not exist (a job must not attach to, and so pin, another team's
+// project), and one of another account: a job and its project hang from
+// the same account, so moving the account moves both.
+func (s *Service) checkProject(ctx context.Context, j *Job, id *string) error {
 	if id == nil || *id == "" {
 		return nil
 	}
@@ -94,10 +96,21 @@ func (s *Service) checkProject(ctx context.Context, id *string) error {
 		return err
 	}
 	pr, err := s.Projects.GetProject(ctx, *id)
-	if errs.Is(err, errs.NotFound) || (err == nil && !p.Sees(pr.Teams)) {
+	if errs.Is(err, errs.NotFound) {
 		return errs.Field("ProjectId", fmt.Sprintf("Project %q does not exist.", *id))
 	}
-	return err
+	if err != nil || pr.AccountID == j.AccountID {
+		return err
+	}
+	// Another account's project: say so only to a caller who sees it.
+	ok, err := accounts.Sees(ctx, s.Accounts, p, pr.AccountID)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return errs.Field("ProjectId", fmt.Sprintf("Project %q does not exist.", *id))
+	}
+	return errs.Field("ProjectId", fmt.Sprintf("Project %q is in account %s; a job's project must be in the job's account (%s).", *id, pr.AccountID, j.AccountID))
 }
 
 // Create creates a job of app (AppASG or AppAMI).
@@ -118,7 +131,7 @@ func (s *Service) Create(ctx context.Context, app string, in Input) (Job, error)
 		return Job{}, err
 	}
 	now := s.Now().UTC().Truncate(time.Millisecond)
-	j := Job{ID: "W-" + s.NewID(), App: app, AccountID: a.ID, Teams: a.Teams, BaseRegion: a.BaseRegion, CreatedAt: now, UpdatedAt: now}
+	j := Job{ID: "W-" + s.NewID(), App: app, AccountID: a.ID, BaseRegion: a.BaseRegion, CreatedAt: now, UpdatedAt: now}
 	rules.newConfig(&j, in)
 	if err := s.apply(ctx, &j, in, &a); err != nil {
 		return Job{}, err
@@ -135,7 +148,7 @@ func (s *Service) apply(ctx context.Context, j *Job, in Input, acc *accounts.Acc
 	if err := validate(j, in); err != nil {
 		return err
 	}
-	if err := s.checkProject(ctx, in.ProjectID); err != nil {
+	if err := s.checkProject(ctx, j, in.ProjectID); err != nil {
 		return err
 	}
 	if j.ASG == nil || s.Groups == nil || in.AutoScalingGroupName == nil {
@@ -161,7 +174,8 @@ func (s *Service) apply(ctx context.Context, j *Job, in Input, acc *accounts.Acc
 	return nil
 }
 
-// Get returns a job of app the caller may see.
+// Get returns a job of app the caller may see: one whose account (read
+// now, not copied) shares a team with the caller.
 func (s *Service) Get(ctx context.Context, app, id string) (Job, error) {
 	p, err := identity.Caller(ctx)
 	if err != nil {
@@ -171,19 +185,52 @@ func (s *Service) Get(ctx context.Context, app, id string) (Job, error) {
 	if err != nil {
 		return Job{}, err
 	}
-	if (app != "" && j.App != app) || !p.Sees(j.Teams) {
+	ok := app == "" || j.App == app
+	if ok {
+		if ok, err = accounts.Sees(ctx, s.Accounts, p, j.AccountID); err != nil {
+			return Job{}, err
+		}
+	}
+	if !ok {
 		return Job{}, errs.NotFoundf("Job %q not found.", id)
 	}
 	return j, nil
 }
 
-// List lists the jobs the caller may see.
+// GetWithAccount is Get that also returns the job's account (read once:
+// the visibility check and the caller's use of it share the read).
+func (s *Service) GetWithAccount(ctx context.Context, app, id string) (Job, accounts.Account, error) {
+	p, err := identity.Caller(ctx)
+	if err != nil {
+		return Job{}, accounts.Account{}, err
+	}
+	j, err := s.Store.GetJob(ctx, id)
+	if err != nil {
+		return Job{}, accounts.Account{}, err
+	}
+	if app != "" && j.App != app {
+		return Job{}, accounts.Account{}, errs.NotFoundf("Job %q not found.", id)
+	}
+	a, err := s.Accounts.GetAccount(ctx, j.AccountID)
+	if errs.Is(err, errs.NotFound) || (err == nil && !p.Sees(a.Teams)) {
+		return Job{}, accounts.Account{}, errs.NotFoundf("Job %q not found.", id)
+	}
+	return j, a, err
+}
+
+// List lists the jobs the caller may see (one Query, and for a User one
+// read of the page's accounts: a page may hold fewer jobs than asked).
 func (s *Service) List(ctx context.Context, pg identity.Page) ([]Job, string, error) {
 	p, err := identity.Caller(ctx)
 	if err != nil {
 		return nil, "", err
 	}
-	return s.Store.ListJobs(ctx, p.Scope(), pg)
+	js, next, err := s.Store.ListJobs(ctx, pg)
+	if err != nil {
+		return nil, "", err
+	}
+	js, err = accounts.Keep(ctx, s.Accounts, p, js, func(j Job) string { return j.AccountID })
+	return js, next, err
 }
 
 // Update changes a job's configuration.
@@ -195,11 +242,12 @@ func (s *Service) Update(ctx context.Context, app, id string, in Input) (Job, er
 	if in.AccountID != nil && *in.AccountID != j.AccountID {
 		return Job{}, errs.Field("AccountId", "A job cannot move to another account; create a new job.")
 	}
+	old := j
 	if err := s.apply(ctx, &j, in, nil); err != nil {
 		return Job{}, err
 	}
 	j.UpdatedAt = s.Now().UTC().Truncate(time.Millisecond)
-	if err := s.Store.UpdateJob(ctx, j); err != nil {
+	if err := s.Store.UpdateJob(ctx, old, j); err != nil {
 		return Job{}, err
 	}
 	return j, nil

@@ -65,7 +65,7 @@ func TestServiceRules(t *testing.T) {
 	if want := acc.Target("us-east-1"); asked != want {
 		t.Fatalf("group looked up in %+v, want %+v", asked, want)
 	}
-	if j.BaseRegion != acc.BaseRegion || len(j.Teams) != 1 || j.Teams[0] != acc.Teams[0] {
+	if j.BaseRegion != acc.BaseRegion || j.AccountID != acc.ID {
 		t.Fatalf("job %+v does not follow its account %+v", j, acc)
 	}
 

@@ -18,6 +18,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
+	"github.com/batchplane/batchplane/shared/accounts"
 	"github.com/batchplane/batchplane/shared/api"
 	"github.com/batchplane/batchplane/shared/app"
 	localcloud "github.com/batchplane/batchplane/shared/cloud/local"
@@ -236,7 +237,7 @@ func Wire(ctx context.Context, o WireOptions) (*Runtime, error) {
 	}
 	var ex *Executions
 	svc, err := app.Build(ctx, app.Config{DB: o.DB, Table: o.Table, Region: app.LocalRegion, Sealer: o.Sealer,
-		Local: api.NewLocalRoutes(lc), Cloud: lc.Cloud(), Catalog: prices.Catalog{},
+		Local: api.NewLocalRoutes(lc), Cloud: lc.Cloud(), Catalog: prices.Catalog{}, EventAccess: new(accounts.LocalEventAccess),
 		Executions: func(wf *workflow.Workflow) runs.Executions {
 			ex = NewExecutions(ctx, m, wf, o.DB, o.Table, o.OnTransition)
 			return ex

@@ -18,12 +18,13 @@ import (
 
 // Project binds an account, a region and optionally a VPC.
 type Project struct {
-	ID        string // P-XXXXXXXX
-	Name      string
+	ID   string // P-XXXXXXXX
+	Name string
+	// AccountID is the project's account; its teams, read when the project
+	// is read, are who sees the project (accounts.Sees).
 	AccountID string
 	Region    string
 	VpcID     string
-	Teams     []string // the account's teams
 	CreatedAt time.Time
 }
 
@@ -31,7 +32,9 @@ type Project struct {
 type Store interface {
 	CreateProject(ctx context.Context, p Project) error
 	GetProject(ctx context.Context, id string) (Project, error)
-	ListProjects(ctx context.Context, teams []string, pg identity.Page) ([]Project, string, error)
+	// ListProjects lists one page of every team's projects (the service
+	// keeps the caller's).
+	ListProjects(ctx context.Context, pg identity.Page) ([]Project, string, error)
 	UpdateProject(ctx context.Context, p Project) error
 	DeleteProject(ctx context.Context, p Project) error
 }
@@ -89,7 +92,7 @@ func (s *Service) apply(ctx context.Context, pr *Project, in Input, caller ident
 		} else if err != nil {
 			return err
 		} else {
-			pr.AccountID, pr.Teams = a.ID, a.Teams
+			pr.AccountID = a.ID
 			if pr.Region == "" {
 				pr.Region = a.BaseRegion
 			}
@@ -125,14 +128,19 @@ func (s *Service) Create(ctx context.Context, in Input) (Project, error) {
 	return pr, s.Store.CreateProject(ctx, pr)
 }
 
-// Get returns a project the caller may see.
+// Get returns a project the caller may see: one whose account (read now)
+// shares a team with the caller.
 func (s *Service) Get(ctx context.Context, id string) (Project, error) {
 	p, err := identity.Caller(ctx)
 	if err != nil {
 		return Project{}, err
 	}
 	pr, err := s.Store.GetProject(ctx, id)
-	if err == nil && !p.Sees(pr.Teams) {
+	if err != nil {
+		return Project{}, err
+	}
+	ok, err := accounts.Sees(ctx, s.Accounts, p, pr.AccountID)
+	if err == nil && !ok {
 		err = errs.NotFoundf("Project %q not found.", id)
 	}
 	return pr, err
@@ -144,7 +152,12 @@ func (s *Service) List(ctx context.Context, pg identity.Page) ([]Project, string
 	if err != nil {
 		return nil, "", err
 	}
-	return s.Store.ListProjects(ctx, p.Scope(), pg)
+	ps, next, err := s.Store.ListProjects(ctx, pg)
+	if err != nil {
+		return nil, "", err
+	}
+	ps, err = accounts.Keep(ctx, s.Accounts, p, ps, func(pr Project) string { return pr.AccountID })
+	return ps, next, err
 }
 
 // Update changes a project (Administrators only).

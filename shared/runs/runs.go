@@ -25,13 +25,14 @@ func Finished(status string) bool { return status == StatusCompleted || status =
 
 // Run is one execution of a job.
 type Run struct {
-	ID           string // R-XXXXXXXX
-	RequestID    string // the RunRequestId Execute returned
-	JobID        string
-	JobName      string
-	App          string
+	ID        string // R-XXXXXXXX
+	RequestID string // the RunRequestId Execute returned
+	JobID     string
+	JobName   string
+	App       string
+	// AccountID is the job's account; its teams, read when the run is
+	// read, are who sees the run (accounts.Sees).
 	AccountID    string
-	Teams        []string
 	Region       string
 	Status       string
 	RunDate      time.Time
@@ -76,10 +77,11 @@ type Costs struct {
 // RunRequest is what Execute creates: the documented RunRequestId resolves
 // to the run through GET /api/runs/Check/{id}.
 type RunRequest struct {
-	ID        string
-	JobID     string
-	RunID     string
-	Teams     []string
+	ID    string
+	JobID string
+	RunID string
+	// AccountID is the job's account: whose teams see the request.
+	AccountID string
 	CreatedAt time.Time
 }
 
@@ -150,8 +152,9 @@ type Store interface {
 	CreateRunRequest(ctx context.Context, req RunRequest, run Run) error
 	GetRunRequest(ctx context.Context, id string) (RunRequest, error)
 	GetRun(ctx context.Context, id string) (Run, error)
-	// ListRuns lists runs newest first; teams, when not nil, filters.
-	ListRuns(ctx context.Context, teams []string, p identity.Page) ([]Run, string, error)
+	// ListRuns lists one page of every team's runs, newest first (the
+	// service keeps the caller's).
+	ListRuns(ctx context.Context, p identity.Page) ([]Run, string, error)
 	// UpdateRun writes the run if its Version is unchanged, then bumps it;
 	// errs.Conflict otherwise.
 	UpdateRun(ctx context.Context, r *Run) error

@@ -70,8 +70,14 @@ func (s *Service) Execute(ctx context.Context, jobID, app string) (string, error
 	if err != nil {
 		return "", err
 	}
-	if j.App != app || !p.Sees(j.Teams) {
+	// Who may execute is the job's account's teams now (the same read
+	// gives the run its account).
+	a, err := s.Accounts.GetAccount(ctx, j.AccountID)
+	if errs.Is(err, errs.NotFound) || (err == nil && (j.App != app || !p.Sees(a.Teams))) {
 		return "", errs.NotFoundf("Job %q not found.", jobID)
+	}
+	if err != nil {
+		return "", fmt.Errorf("execute %s: account: %w", j.ID, err)
 	}
 	if j.ActiveRunID != "" {
 		return "", errs.E(errs.Conflict, "Job %s is already executing (run %s); stop it first.", j.ID, j.ActiveRunID)
@@ -79,14 +85,10 @@ func (s *Service) Execute(ctx context.Context, jobID, app string) (string, error
 	if j.ASG != nil && j.ASG.StandBy {
 		return "", errs.E(errs.Conflict, "Job %s is in StandBy; clear StandBy to execute it.", j.ID)
 	}
-	a, err := s.Accounts.GetAccount(ctx, j.AccountID)
-	if err != nil {
-		return "", fmt.Errorf("execute %s: account: %w", j.ID, err)
-	}
 	now := s.now()
-	req := RunRequest{ID: uuid.NewString(), JobID: j.ID, Teams: j.Teams, CreatedAt: now}
+	req := RunRequest{ID: uuid.NewString(), JobID: j.ID, AccountID: a.ID, CreatedAt: now}
 	run := Run{ID: "R-" + s.NewID(), RequestID: req.ID, JobID: j.ID, JobName: j.Name, App: j.App, AccountID: a.ID,
-		Teams: j.Teams, Region: j.BaseRegion, Status: StatusStarting, RunDate: now}
+		Region: j.BaseRegion, Status: StatusStarting, RunDate: now}
 	req.RunID = run.ID
 	if err := s.Store.CreateRunRequest(ctx, req, run); err != nil {
 		return "", err
@@ -114,13 +116,28 @@ func (s *Service) Check(ctx context.Context, requestID string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	if !p.Sees(req.Teams) {
+	if req.AccountID == "" {
+		// Written before requests named their account: the run's says.
+		r, err := s.Store.GetRun(ctx, req.RunID)
+		if err != nil && !errs.Is(err, errs.NotFound) {
+			return "", err
+		}
+		req.AccountID = r.AccountID
+	}
+	ok, err := accounts.Sees(ctx, s.Accounts, p, req.AccountID)
+	if err != nil {
+		return "", err
+	}
+	if !ok {
 		return "", errs.NotFoundf("Run request %q not found.", requestID)
 	}
 	return req.RunID, nil
 }
 
-// Get returns a run the caller may see.
+// Get returns a run the caller may see: one whose account (read now, so a
+// run follows its account to other teams) shares a team with the caller.
+// A run whose account was deleted (after its job) is seen by
+// Administrators only.
 func (s *Service) Get(ctx context.Context, id string) (Run, error) {
 	p, err := identity.Caller(ctx)
 	if err != nil {
@@ -130,7 +147,11 @@ func (s *Service) Get(ctx context.Context, id string) (Run, error) {
 	if err != nil {
 		return Run{}, err
 	}
-	if !p.Sees(r.Teams) {
+	ok, err := accounts.Sees(ctx, s.Accounts, p, r.AccountID)
+	if err != nil {
+		return Run{}, err
+	}
+	if !ok {
 		return Run{}, errs.NotFoundf("Run %q not found.", id)
 	}
 	return r, nil
@@ -142,7 +163,12 @@ func (s *Service) List(ctx context.Context, pg identity.Page) ([]Run, string, er
 	if err != nil {
 		return nil, "", err
 	}
-	return s.Store.ListRuns(ctx, p.Scope(), pg)
+	rs, next, err := s.Store.ListRuns(ctx, pg)
+	if err != nil {
+		return nil, "", err
+	}
+	rs, err = accounts.Keep(ctx, s.Accounts, p, rs, func(r Run) string { return r.AccountID })
+	return rs, next, err
 }
 
 // Stop asks a run to stop; stopping a stopping or finished run is a no-op.

@@ -7,6 +7,9 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/batchplane/batchplane/shared/accounts"
@@ -74,7 +77,7 @@ func (s *Store) CreateAccount(ctx context.Context, a accounts.Account) error {
 // GetAccount implements accounts.Store.
 func (s *Store) GetAccount(ctx context.Context, id string) (accounts.Account, error) {
 	var it accountItem
-	if err := s.getItem(ctx, accountPK(id), skAccount, &it, "Account "+strconv.Quote(id)); err != nil {
+	if err := s.getItemConsistent(ctx, accountPK(id), skAccount, &it, "Account "+strconv.Quote(id)); err != nil {
 		return accounts.Account{}, err
 	}
 	return it.account(), nil
@@ -127,4 +130,44 @@ func (s *Store) DeleteAccount(ctx context.Context, a accounts.Account) error {
 		}
 		return nil
 	})
+}
+
+// AccountTeams implements accounts.Store: one consistent BatchGetItem per
+// 100 ids (a listing page holds at most MaxPageSize = 100 objects, so one
+// request per page), projecting only ID and Teams.
+func (s *Store) AccountTeams(ctx context.Context, ids []string) (map[string][]string, error) {
+	ids = slices.Compact(slices.Sorted(slices.Values(ids))) // BatchGetItem refuses duplicate keys
+	out := make(map[string][]string, len(ids))
+	for start := 0; start < len(ids); start += 100 {
+		var keys []map[string]types.AttributeValue
+		for _, id := range ids[start:min(start+100, len(ids))] {
+			keys = append(keys, key(accountPK(id), skAccount))
+		}
+		pending := map[string]types.KeysAndAttributes{s.Table: {Keys: keys, ConsistentRead: aws.Bool(true),
+			ProjectionExpression: aws.String("#i, #t"), ExpressionAttributeNames: map[string]string{"#i": "ID", "#t": "Teams"}}}
+		for attempt := 0; len(pending) > 0; attempt++ {
+			if attempt == 8 {
+				return nil, errs.E(errs.Unavailable, "The service is busy; retry shortly.")
+			}
+			if attempt > 0 {
+				time.Sleep(time.Duration(25<<attempt) * time.Millisecond)
+			}
+			res, err := s.DB.BatchGetItem(ctx, &dynamodb.BatchGetItemInput{RequestItems: pending})
+			if err != nil {
+				return nil, mapErr("get accounts' teams", err)
+			}
+			var its []struct {
+				ID    string
+				Teams []string `dynamodbav:",stringset,omitempty"`
+			}
+			if err := attributevalue.UnmarshalListOfMaps(res.Responses[s.Table], &its); err != nil {
+				return nil, fmt.Errorf("decode accounts' teams: %w", err)
+			}
+			for _, it := range its {
+				out[it.ID] = it.Teams
+			}
+			pending = res.UnprocessedKeys
+		}
+	}
+	return out, nil
 }

@@ -28,10 +28,17 @@ func pageLimit(n int) int32 {
 
 // getItem reads one item into out; errs.NotFound if absent.
 func (s *Store) getItem(ctx context.Context, pk, sk string, out any, what string) error {
-	res, err := s.DB.GetItem(ctx, &dynamodb.GetItemInput{
-		TableName: &s.Table,
-		Key:       key(pk, sk),
-	})
+	return s.get(ctx, &dynamodb.GetItemInput{TableName: &s.Table, Key: key(pk, sk)}, out, what)
+}
+
+// getItemConsistent is getItem with a strongly consistent read, for the
+// items whose latest write decides what a caller may see (accounts).
+func (s *Store) getItemConsistent(ctx context.Context, pk, sk string, out any, what string) error {
+	return s.get(ctx, &dynamodb.GetItemInput{TableName: &s.Table, Key: key(pk, sk), ConsistentRead: aws.Bool(true)}, out, what)
+}
+
+func (s *Store) get(ctx context.Context, in *dynamodb.GetItemInput, out any, what string) error {
+	res, err := s.DB.GetItem(ctx, in)
 	if err != nil {
 		return mapErr("get "+what, err)
 	}
@@ -206,6 +213,13 @@ func teamFilter(attr string, teams []string) (string, map[string]string, map[str
 		expr += "contains(#teams, " + k + ")"
 	}
 	return expr, names, values
+}
+
+// collectionQuery is an unfiltered GSI1 collection listing: the objects
+// whose team scope is their account's (jobs, projects, runs) are scoped
+// after the read, by accounts.Keep.
+func collectionQuery(collection, scope string, p identity.Page) query {
+	return query{index: "GSI1", pkName: "GSI1PK", pk: collection, forward: true, scope: scope, token: p.Token, limit: p.Limit}
 }
 
 // teamQuery is a GSI1 collection listing, filtered by team scope.

@@ -70,21 +70,70 @@ func (s *Store) GetJob(ctx context.Context, id string) (jobs.Job, error) {
 }
 
 // ListJobs implements jobs.Store.
-func (s *Store) ListJobs(ctx context.Context, teams []string, p identity.Page) ([]jobs.Job, string, error) {
-	return listPage(ctx, s, teamQuery(gsiJobs, "jobs", teams, p), "jobs", func(it jobItem) jobs.Job { return it.Job })
+func (s *Store) ListJobs(ctx context.Context, p identity.Page) ([]jobs.Job, string, error) {
+	return listPage(ctx, s, collectionQuery(gsiJobs, "jobs", p), "jobs", func(it jobItem) jobs.Job { return it.Job })
 }
 
 // UpdateJob implements jobs.Store: the configuration changes, the run
-// counters (Runs, ActiveRunID) stay as the runs left them.
-func (s *Store) UpdateJob(ctx context.Context, j jobs.Job) error {
-	cfg, err := attributevalue.MarshalMap(struct {
-		Name, SLA, InputLocation, OutputLocation string
-		ASG                                      *jobs.ASGConfig
-		AMI                                      *jobs.AMIConfig
-		UpdatedAt                                any
-	}{j.Name, j.SLA, j.InputLocation, j.OutputLocation, j.ASG, j.AMI, j.UpdatedAt})
+// counters (Runs, ActiveRunID) stay as the runs left them. A new project
+// moves the job's reference from the old project to the new one in the
+// same transaction, conditioned on the job still naming the old one.
+func (s *Store) UpdateJob(ctx context.Context, old, j jobs.Job) error {
+	moved := old.ProjectID != j.ProjectID
+	u, err := s.jobUpdate(j, moved)
 	if err != nil {
 		return err
+	}
+	if !moved {
+		_, err = s.DB.UpdateItem(ctx, &dynamodb.UpdateItemInput{TableName: u.TableName, Key: u.Key, UpdateExpression: u.UpdateExpression,
+			ConditionExpression: u.ConditionExpression, ExpressionAttributeNames: u.ExpressionAttributeNames,
+			ExpressionAttributeValues: u.ExpressionAttributeValues})
+		if isConditionFailed(err) {
+			return errs.NotFoundf("Job %q not found.", j.ID)
+		}
+		return mapErr("update job", err)
+	}
+	u.ExpressionAttributeNames["#p"] = "ProjectID"
+	u.ExpressionAttributeValues[":oldp"] = str(old.ProjectID)
+	cond := *u.ConditionExpression + " AND #p = :oldp"
+	if old.ProjectID == "" {
+		cond = *u.ConditionExpression + " AND (attribute_not_exists(#p) OR #p = :oldp)"
+	}
+	u.ConditionExpression = &cond
+	items := []types.TransactWriteItem{{Update: u}}
+	if j.ProjectID != "" {
+		items = append(items, s.projectRef(j.ProjectID, 1))
+	}
+	if old.ProjectID != "" {
+		items = append(items, s.projectRef(old.ProjectID, -1))
+	}
+	return s.transact(ctx, "update job", items, func(i int) error {
+		switch {
+		case i == 0:
+			return errs.E(errs.Conflict, "Job %s changed concurrently; retry.", j.ID)
+		case i == 1 && j.ProjectID != "":
+			return errs.Field("ProjectId", fmt.Sprintf("Project %q does not exist.", j.ProjectID))
+		}
+		return nil
+	})
+}
+
+// jobUpdate sets a job's configuration attributes, if the job exists;
+// ProjectID only with project (the caller then conditions on the old one,
+// so that a concurrent change of project cannot be overwritten without
+// moving its reference).
+func (s *Store) jobUpdate(j jobs.Job, project bool) (*types.Update, error) {
+	cfg, err := attributevalue.MarshalMap(struct {
+		Name, ProjectID, SLA, InputLocation, OutputLocation string
+		ASG                                                 *jobs.ASGConfig
+		AMI                                                 *jobs.AMIConfig
+		UpdatedAt                                           any
+	}{j.Name, j.ProjectID, j.SLA, j.InputLocation, j.OutputLocation, j.ASG, j.AMI, j.UpdatedAt})
+	if err != nil {
+		return nil, err
+	}
+	if !project {
+		delete(cfg, "ProjectID")
 	}
 	var set []string
 	names := map[string]string{}
@@ -96,18 +145,14 @@ func (s *Store) UpdateJob(ctx context.Context, j jobs.Job) error {
 		set = append(set, fmt.Sprintf("#a%d = :v%d", i, i))
 		i++
 	}
-	_, err = s.DB.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+	return &types.Update{
 		TableName:                 &s.Table,
 		Key:                       key(jobPKOf(j.ID), skJob),
 		UpdateExpression:          aws.String("SET " + strings.Join(set, ", ")),
 		ConditionExpression:       aws.String(exists),
 		ExpressionAttributeNames:  names,
 		ExpressionAttributeValues: values,
-	})
-	if isConditionFailed(err) {
-		return errs.NotFoundf("Job %q not found.", j.ID)
-	}
-	return mapErr("update job", err)
+	}, nil
 }
 
 // DeleteJob implements jobs.Store.

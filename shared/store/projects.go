@@ -46,8 +46,8 @@ func (s *Store) GetProject(ctx context.Context, id string) (projects.Project, er
 }
 
 // ListProjects implements projects.Store.
-func (s *Store) ListProjects(ctx context.Context, teams []string, pg identity.Page) ([]projects.Project, string, error) {
-	return listPage(ctx, s, teamQuery(gsiProjects, "projects", teams, pg), "projects", func(it projectItem) projects.Project { return it.Project })
+func (s *Store) ListProjects(ctx context.Context, pg identity.Page) ([]projects.Project, string, error) {
+	return listPage(ctx, s, collectionQuery(gsiProjects, "projects", pg), "projects", func(it projectItem) projects.Project { return it.Project })
 }
 
 // UpdateProject implements projects.Store (Refs kept: only these attributes change).

@@ -84,8 +84,8 @@ func (s *Store) GetRun(ctx context.Context, id string) (runs.Run, error) {
 }
 
 // ListRuns implements runs.Store.
-func (s *Store) ListRuns(ctx context.Context, teams []string, p identity.Page) ([]runs.Run, string, error) {
-	q := teamQuery(gsiRuns, "runs", teams, p)
+func (s *Store) ListRuns(ctx context.Context, p identity.Page) ([]runs.Run, string, error) {
+	q := collectionQuery(gsiRuns, "runs", p)
 	q.forward = false // newest first
 	return listPage(ctx, s, q, "runs", func(it runItem) runs.Run { return it.Run })
 }

@@ -224,3 +224,51 @@ func TestApplyInstanceEventOrder(t *testing.T) {
 		t.Errorf("unknown instance: applied %v %v", ok, err)
 	}
 }
+
+// TestAccountTeams: the teams of a listing page's accounts in one
+// consistent BatchGetItem per 100 ids, duplicates and missing accounts
+// allowed (what accounts.Keep scopes a listing by).
+func TestAccountTeams(t *testing.T) {
+	st := storetest.New(t)
+	ids, admin := storetest.Admin(t, st)
+	team, err := ids.CreateTeam(admin, identity.TeamInput{Name: ptr("Data")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	svc := accounts.NewService(st, st)
+	var all []string
+	for i := range 101 {
+		in := accounts.Input{Name: ptr("a"), BaseRegion: ptr("us-east-1"), RoleArn: ptr("arn:aws:iam::123456789012:role/r")}
+		if i == 0 {
+			in.Teams = &[]string{"Data"}
+		}
+		a, err := svc.Create(admin, in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		all = append(all, a.ID)
+	}
+	tests := []struct {
+		name string
+		ids  []string
+		want int
+	}{
+		{"duplicates and a missing account", []string{all[0], all[1], all[0], "A-00000000"}, 2},
+		{"more than one batch", all, 101},
+		{"none", nil, 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := st.AccountTeams(context.Background(), tt.ids)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(got) != tt.want {
+				t.Fatalf("%d accounts, want %d", len(got), tt.want)
+			}
+			if ts, ok := got[all[0]]; tt.want > 0 && (!ok || len(ts) != 1 || ts[0] != team.ID) {
+				t.Fatalf("teams of %s: %v, want [%s]", all[0], ts, team.ID)
+			}
+		})
+	}
+}

@@ -24,20 +24,32 @@ type teamItem struct {
 	Type           string
 	ID             string
 	Name           string
+	NameKey        string `dynamodbav:",omitempty"`
 	Description    *string
 	IsDefault      bool
 	CreatedAt      time.Time
 }
 
 func (t teamItem) team() identity.Team {
-	return identity.Team{ID: t.ID, Name: t.Name, Description: t.Description, IsDefault: t.IsDefault, CreatedAt: t.CreatedAt}
+	key := t.NameKey
+	if key == "" {
+		// A team written before name keys (issue 7) holds the key its
+		// lower-cased name gave; a rename frees that one.
+		key = strings.ToLower(t.Name)
+	}
+	return identity.Team{ID: t.ID, Name: t.Name, NameKey: key, Description: t.Description, IsDefault: t.IsDefault, CreatedAt: t.CreatedAt}
 }
 
 func teamItems(t identity.Team) (main, name teamItem) {
+	if t.NameKey == "" {
+		// A caller that did not set the key (the service always does) gets
+		// the one names had before name keys, never an empty TEAMNAME#.
+		t.NameKey = strings.ToLower(t.Name)
+	}
 	main = teamItem{PK: teamPK(t.ID), SK: skTeam, GSI1PK: gsiTeams, GSI1SK: t.ID, Type: "Team",
-		ID: t.ID, Name: t.Name, Description: t.Description, IsDefault: t.IsDefault, CreatedAt: t.CreatedAt}
+		ID: t.ID, Name: t.Name, NameKey: t.NameKey, Description: t.Description, IsDefault: t.IsDefault, CreatedAt: t.CreatedAt}
 	name = main
-	name.PK, name.SK, name.GSI1PK, name.GSI1SK, name.Type = teamNamePK(strings.ToLower(t.Name)), skTeamName, "", "", "TeamName"
+	name.PK, name.SK, name.GSI1PK, name.GSI1SK, name.Type = teamNamePK(t.NameKey), skTeamName, "", "", "TeamName"
 	return main, name
 }
 
@@ -67,9 +79,9 @@ func (s *Store) GetTeam(ctx context.Context, id string) (identity.Team, error) {
 }
 
 // GetTeamByName implements identity.Store.
-func (s *Store) GetTeamByName(ctx context.Context, name string) (identity.Team, error) {
+func (s *Store) GetTeamByName(ctx context.Context, nameKey string) (identity.Team, error) {
 	var it teamItem
-	if err := s.getItem(ctx, teamNamePK(strings.ToLower(name)), skTeamName, &it, "Team "+strconv.Quote(name)); err != nil {
+	if err := s.getItem(ctx, teamNamePK(nameKey), skTeamName, &it, "Team "+strconv.Quote(nameKey)); err != nil {
 		return identity.Team{}, err
 	}
 	return it.team(), nil
@@ -104,15 +116,14 @@ func (s *Store) UpdateTeam(ctx context.Context, old, t identity.Team) error {
 	upd := types.TransactWriteItem{Update: &types.Update{
 		TableName:                 &s.Table,
 		Key:                       key(m.PK, m.SK),
-		UpdateExpression:          aws.String("SET #n = :n, Description = :d"),
+		UpdateExpression:          aws.String("SET #n = :n, NameKey = :k, Description = :d"),
 		ConditionExpression:       aws.String(exists),
 		ExpressionAttributeNames:  map[string]string{"#n": "Name"},
-		ExpressionAttributeValues: map[string]types.AttributeValue{":n": str(t.Name), ":d": descAV(t.Description)},
+		ExpressionAttributeValues: map[string]types.AttributeValue{":n": str(t.Name), ":k": str(t.NameKey), ":d": descAV(t.Description)},
 	}}
 	items := []types.TransactWriteItem{upd}
-	renamed := !strings.EqualFold(old.Name, t.Name)
-	if renamed {
-		items = append(items, del(s.Table, teamNamePK(strings.ToLower(old.Name)), skTeamName, ""))
+	if old.NameKey != t.NameKey {
+		items = append(items, del(s.Table, teamNamePK(old.NameKey), skTeamName, ""))
 		pn, err := put(s.Table, n, notExists)
 		if err != nil {
 			return err
@@ -186,7 +197,7 @@ func (s *Store) DeleteTeam(ctx context.Context, t identity.Team) error {
 	}
 	return s.transact(ctx, "delete team", []types.TransactWriteItem{
 		s.delUnreferenced(teamPK(t.ID), skTeam),
-		del(s.Table, teamNamePK(strings.ToLower(t.Name)), skTeamName, ""),
+		del(s.Table, teamNamePK(t.NameKey), skTeamName, ""),
 	}, func(i int) error {
 		return errs.E(errs.Conflict, "Team %q is still in use.", t.Name)
 	})
@@ -236,5 +247,23 @@ func (s *Store) AddTeamUsers(ctx context.Context, teamID string, users []identit
 			return errs.NotFoundf("Team %q not found.", teamID)
 		}
 		return errs.E(errs.Conflict, "A user was deleted concurrently; retry.")
+	})
+}
+
+// RemoveTeamUser implements identity.Store: the member item and the team in
+// the user's Teams go together (the user item's set loses its attribute
+// when the last team goes, which reads back as no team).
+func (s *Store) RemoveTeamUser(ctx context.Context, teamID string, u identity.User) error {
+	return s.transact(ctx, "remove team user", []types.TransactWriteItem{
+		del(s.Table, teamPK(teamID), memberSK(u.ID), exists),
+		{Update: &types.Update{
+			TableName:                 &s.Table,
+			Key:                       key(userPK(u.ID), skUser),
+			UpdateExpression:          aws.String("DELETE Teams :t"),
+			ConditionExpression:       aws.String("contains(Teams, :id)"),
+			ExpressionAttributeValues: map[string]types.AttributeValue{":t": &types.AttributeValueMemberSS{Value: []string{teamID}}, ":id": str(teamID)},
+		}},
+	}, func(int) error {
+		return errs.NotFoundf("User %q is not a member of team %q.", u.UserName, teamID)
 	})
 }

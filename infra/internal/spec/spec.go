@@ -16,8 +16,9 @@ const (
 	TimeoutSeconds = 10
 	Runtime        = "provided.al2023"
 	Handler        = "bootstrap"
-	// LogRetentionDays keeps each function's logs for three months.
-	LogRetentionDays = 90
+	// LogRetentionDays keeps each function's logs for a year: Control
+	// Tower's proactive control CT.CLOUDWATCH.PR.2 asks for at least 365.
+	LogRetentionDays = 365
 )
 
 // API settings of the default stage.
