@@ -2,8 +2,23 @@ package cloud
 
 import (
 	"context"
+	"errors"
 	"time"
 )
+
+// Tag keys every AWS Batch job batchplane submits carries (with
+// TagAccount): a job state event or DescribeJobs names its batch job by
+// them, and a job without them is not batchplane's.
+const (
+	TagBatch        = "batchplane:batch"
+	TagBatchIndex   = "batchplane:index"
+	TagBatchAttempt = "batchplane:attempt"
+)
+
+// ErrArgsTooLarge: a job's submission would exceed what the executor
+// accepts in one request (AWS Batch's 30 KiB SubmitJob payload); the job
+// cannot run there as it is, so the caller fails it rather than retrying.
+var ErrArgsTooLarge = errors.New("cloud: job args exceed the executor's request limit")
 
 // BatchTool is what a tool's jobs need from an executor: in AWS a job
 // definition (image, argv with Ref::name parameters, vCPU and memory) in a
@@ -35,6 +50,11 @@ type BatchJobSpec struct {
 	Name string
 	Tool BatchTool
 	Args map[string]string
+	// NeverSubmitted says the caller knows no earlier call submitted Name
+	// (it claimed the job for this call only, after no crash), so Submit
+	// may skip looking the name up first (AWS: one ListJobs per job).
+	// Leave it false when in doubt: false is always correct.
+	NeverSubmitted bool
 	// Argv is the tool's command with the args substituted (local executor).
 	Argv []string
 	CPU  float64
