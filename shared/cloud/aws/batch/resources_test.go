@@ -136,7 +136,7 @@ func TestEnsureTool(t *testing.T) {
 				}
 			}},
 		{name: "an INVALID environment is an error with AWS Batch's reason",
-			acct: account{env: []string{"INVALID"}, envReason: "CLIENT_ERROR - instance profile ecsInstanceRole not found"},
+			acct:    account{env: []string{"INVALID"}, envReason: "CLIENT_ERROR - instance profile ecsInstanceRole not found"},
 			wantOps: []string{"DescribeComputeEnvironments"}, errText: "ecsInstanceRole not found"},
 		{name: "no default VPC and no tagged subnets",
 			acct:    account{env: []string{""}},
