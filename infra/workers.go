@@ -48,6 +48,7 @@ func newRunWorkflow(stack awscdk.Stack, buildDir string, table awsdynamodb.Table
 	}
 	grantRuns(sm, httpFns, workers[awaitStop.Function])
 	newWorkerRules(stack, workers[routes.FnEvents], workers[routes.FnSweep])
+	newBatchWorkers(stack, workers, httpFns)
 }
 
 // newRunStateMachine is the run state machine with the task functions'

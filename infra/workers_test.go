@@ -45,8 +45,8 @@ func TestRunWorkflow(t *testing.T) {
 		}
 	}
 	rules := s.ofType("AWS::Events::Rule")
-	if len(rules) != 2 {
-		t.Fatalf("%d rules, want 2 (EC2 events, sweep)", len(rules))
+	if len(rules) != 3 {
+		t.Fatalf("%d rules, want 3 (EC2 events, Batch events, sweep)", len(rules))
 	}
 	for id, r := range rules {
 		for _, tg := range r.Properties["Targets"].([]any) {

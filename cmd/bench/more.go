@@ -297,7 +297,8 @@ func coldStart(bin, fn, endpoint, table, keyFile string) (time.Duration, error) 
 	cmd := exec.Command(bin)
 	cmd.Env = append(os.Environ(), "AWS_LAMBDA_RUNTIME_API="+ln.Addr().String(), "AWS_LAMBDA_FUNCTION_NAME="+fn,
 		"AWS_REGION=us-east-1", "AWS_ACCESS_KEY_ID=local", "AWS_SECRET_ACCESS_KEY=local", "AWS_ENDPOINT_URL_DYNAMODB="+endpoint,
-		routes.EnvTable+"="+table, routes.EnvRegion+"=us-east-1", app.EnvSealerKeyFile+"="+keyFile)
+		routes.EnvTable+"="+table, routes.EnvRegion+"=us-east-1", app.EnvSealerKeyFile+"="+keyFile,
+		routes.EnvBatchDispatch+"=batchplane-dispatch")
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	start := time.Now()

@@ -1,15 +1,20 @@
-// Command events handles EC2 Instance State-change Notifications and Spot
-// Instance Interruption Warnings from EventBridge: it keeps runs at their
-// desired state.
+// Command events handles the EventBridge events of customers' accounts:
+// EC2 Instance State-change Notifications and Spot Instance Interruption
+// Warnings keep runs at their desired state, AWS Batch's Batch Job State
+// Changes move tool batches' jobs and counts (kicking a batch's dispatch
+// when a job that ends frees a slot).
 package main
 
 import (
 	"github.com/batchplane/batchplane/shared/app"
 	cloudaws "github.com/batchplane/batchplane/shared/cloud/aws"
+	"github.com/batchplane/batchplane/shared/cloud/aws/dispatch"
 	"github.com/batchplane/batchplane/shared/cloud/aws/elb"
+	"github.com/batchplane/batchplane/shared/cloud/batchevents"
 	"github.com/batchplane/batchplane/shared/prices"
 )
 
 func main() {
-	app.Events(app.WithCustomerAWS(cloudaws.New), app.WithLoadBalancing(elb.New), app.WithCatalog(prices.Catalog{}))
+	app.Events(app.WithCustomerAWS(cloudaws.New), app.WithLoadBalancing(elb.New), app.WithCatalog(prices.Catalog{}),
+		app.WithKicker(dispatch.NewKicker), app.WithBatchEvents(batchevents.Handler))
 }

@@ -17,6 +17,7 @@ import (
 
 	"github.com/batchplane/batchplane/shared/accounts"
 	"github.com/batchplane/batchplane/shared/api"
+	"github.com/batchplane/batchplane/shared/batches"
 	"github.com/batchplane/batchplane/shared/cloud"
 	"github.com/batchplane/batchplane/shared/identity"
 	"github.com/batchplane/batchplane/shared/jobs"
@@ -42,6 +43,10 @@ type Config struct {
 	Cloud cloud.Cloud
 	// Catalog prices instance hours.
 	Catalog runs.Catalog
+	// Batch runs tool batches' jobs (AWS Batch in customers' accounts, or
+	// the local executor); Kicker asks for a batch's dispatch.
+	Batch  cloud.Batch
+	Kicker batches.Kicker
 	// Executions builds what starts and resumes run workflows, given the
 	// workflow whose tasks they run: Step Functions in AWS (which ignores
 	// it: the tasks are Lambda functions), the local state machine runner
@@ -59,6 +64,8 @@ type Service struct {
 	Jobs     *jobs.Service
 	Projects *projects.Service
 	Workflow *workflow.Workflow
+	// Batches is the tool batches' service, as the batch functions call it.
+	Batches BatchesService
 	// API is the router; nil for the workflow's functions (BuildCore),
 	// which serve no HTTP.
 	API *api.Server

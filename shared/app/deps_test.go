@@ -13,8 +13,9 @@ import (
 // TestFunctionDependencies reads `go list -deps` of every function: none
 // links the local runtime (shared/local: the ASL runner, the local
 // server), and a function links the clients of customers' AWS, load
-// balancers and Step Functions only when it uses them, since binary size
-// and cold starts follow what is linked.
+// balancers, Step Functions, AWS Batch and CloudWatch Logs, and Lambda
+// only when it uses them, since binary size and cold starts follow what
+// is linked.
 func TestFunctionDependencies(t *testing.T) {
 	root, err := storetest.RepoRoot()
 	if err != nil {
@@ -33,6 +34,9 @@ func TestFunctionDependencies(t *testing.T) {
 		deps[strings.TrimPrefix(f[0], mod+"functions/")] = f[1:]
 	}
 	reachesCustomers := []string{routes.FnApps, routes.FnRuns, routes.DefaultFunction}
+	// batchFunctions use cloud.Batch in AWS. (The HTTP functions that read
+	// job logs and the $default function join them with the /batches routes.)
+	batchFunctions := []string{routes.FnBatchDispatch, routes.FnSweep}
 	want := append(routes.Functions(), routes.DefaultFunction)
 	for _, w := range routes.Workers {
 		want = append(want, w.Function)
@@ -54,8 +58,22 @@ func TestFunctionDependencies(t *testing.T) {
 		if got := links(mod + "shared/cloud/aws"); got != customers {
 			t.Errorf("%s links shared/cloud/aws: %v, want %v", fn, got, customers)
 		}
-		if got := links(mod + "shared/cloud/aws/elb"); got != worker {
-			t.Errorf("%s links shared/cloud/aws/elb: %v, want %v", fn, got, worker)
+		runWorker := worker && fn != routes.FnBatchDispatch
+		if got := links(mod + "shared/cloud/aws/elb"); got != runWorker {
+			t.Errorf("%s links shared/cloud/aws/elb: %v, want %v", fn, got, runWorker)
+		}
+		// AWS Batch and CloudWatch Logs (job logs) in the functions that
+		// submit, describe or read jobs; Lambda in those that kick a
+		// batch's dispatch (routes.BatchKickers).
+		awsBatch := slices.Contains(batchFunctions, fn)
+		for _, pkg := range []string{mod + "shared/cloud/aws/batch", "github.com/aws/aws-sdk-go-v2/service/batch", "github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"} {
+			if got := links(pkg); got != awsBatch {
+				t.Errorf("%s links %s: %v, want %v", fn, pkg, got, awsBatch)
+			}
+		}
+		kicks := slices.Contains(routes.BatchKickers, fn) && fn != routes.DefaultFunction
+		if got := links("github.com/aws/aws-sdk-go-v2/service/lambda"); got != kicks {
+			t.Errorf("%s links the Lambda client: %v, want %v", fn, got, kicks)
 		}
 		sfn := slices.Contains(reachesCustomers, fn) || fn == "task-awaitstop"
 		if got := links("github.com/aws/aws-sdk-go-v2/service/sfn"); got != sfn {

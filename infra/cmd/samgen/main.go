@@ -16,6 +16,7 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"slices"
 	"strings"
 
 	"github.com/batchplane/batchplane/infra/internal/spec"
@@ -70,6 +71,7 @@ Globals:
         %s: !GetAtt SecretsKey.Arn
         %s: !Ref AWS::Region
         %s: %s
+        %s: %s
 
 Resources:
   SecretsKey:
@@ -87,7 +89,7 @@ Resources:
             Action: "kms:*"
             Resource: "*"
 `, spec.Runtime, spec.Handler, spec.MemoryMB, spec.TimeoutSeconds,
-		routes.EnvTable, routes.EnvKMSKey, routes.EnvRegion, routes.EnvStateMachine, stateMachineARN)
+		routes.EnvTable, routes.EnvKMSKey, routes.EnvRegion, routes.EnvStateMachine, stateMachineARN, routes.EnvBatchDispatch, dispatchName)
 }
 
 // table writes the single DynamoDB table (shared/routes.Table).
@@ -153,7 +155,7 @@ func httpFunctions(w writer) {
 	for _, fn := range spec.HTTPFunctions() {
 		function(w, fn, `            - { Effect: Allow, Action: states:StartExecution, Resource: `+stateMachineARN+` }
             - { Effect: Allow, Action: states:SendTaskSuccess, Resource: "*" }
-`+assumeCustomerRoles)
+`+assumeCustomerRoles+kick(fn))
 		w("      Events:\n")
 		if fn == routes.DefaultFunction {
 			event(w, "Default", "ANY", spec.DefaultRouteKey)
@@ -180,7 +182,7 @@ func workers(w writer) {
 	// events function and the safety sweep, as infra/workers.go deploys them.
 	for _, wk := range routes.Workers {
 		function(w, wk.Function, `            - { Effect: Allow, Action: states:SendTaskSuccess, Resource: "*" }
-`+assumeCustomerRoles)
+`+assumeCustomerRoles+kick(wk.Function))
 		switch wk.Function {
 		case routes.FnEvents:
 			w(`      Events:
@@ -192,7 +194,17 @@ func workers(w writer) {
               detail-type: ["EC2 Instance State-change Notification", "EC2 Spot Instance Interruption Warning"]
             RetryPolicy: { MaximumRetryAttempts: 8, MaximumEventAgeInSeconds: 7200 }
             DeadLetterConfig: { Type: SQS }
+        Batch:
+          Type: EventBridgeRule
+          Properties:
+            Pattern:
+              source: [aws.batch]
+              detail-type: ["Batch Job State Change"]
+            RetryPolicy: { MaximumRetryAttempts: 8, MaximumEventAgeInSeconds: 7200 }
+            DeadLetterConfig: { Type: SQS }
 `)
+		case routes.FnBatchDispatch:
+			batchDispatch(w)
 		case routes.FnSweep:
 			w(`      Events:
         Sweep:
@@ -217,7 +229,49 @@ func workers(w writer) {
         Action: events:PutEvents
         Resource: !Sub "arn:${AWS::Partition}:events:${AWS::Region}:${AWS::AccountId}:event-bus/default"
         Condition: { StringEquals: { events:source: aws.ec2 } }
+
+  AcceptCustomerBatchEvents:
+    Type: AWS::Events::EventBusPolicy
+    Properties:
+      StatementId: !Sub "${AWS::StackName}-customer-batch-events"
+      Statement:
+        Effect: Allow
+        Principal: { AWS: "*" }
+        Action: events:PutEvents
+        Resource: !Sub "arn:${AWS::Partition}:events:${AWS::Region}:${AWS::AccountId}:event-bus/default"
+        Condition: { StringEquals: { events:source: aws.batch } }
+
+  BatchDeadLetters:
+    Type: AWS::SQS::Queue
+    Properties:
+      SqsManagedSseEnabled: true
+      MessageRetentionPeriod: 1209600
 `)
+}
+
+// batchDispatch writes the dispatch function's own properties: its name
+// (the kickers' EnvBatchDispatch), its timeout, and its asynchronous
+// invocations' retries and dead-letter queue.
+func batchDispatch(w writer) {
+	w(`            - { Effect: Allow, Action: sqs:SendMessage, Resource: !GetAtt BatchDeadLetters.Arn }
+      FunctionName: %s
+      Timeout: %d
+      EventInvokeConfig:
+        MaximumRetryAttempts: 2
+        MaximumEventAgeInSeconds: 21600
+        DestinationConfig:
+          OnFailure: { Type: SQS, Destination: !GetAtt BatchDeadLetters.Arn }
+`, dispatchName, spec.DispatchTimeoutSeconds)
+}
+
+// kick is the policy statement of a function that kicks batches
+// (routes.BatchKickers): lambda:InvokeFunction on the dispatch function.
+func kick(fn string) string {
+	if !slices.Contains(routes.BatchKickers, fn) {
+		return ""
+	}
+	return `            - { Effect: Allow, Action: lambda:InvokeFunction, Resource: ` + dispatchARN + ` }
+`
 }
 
 // stateMachine writes the run state machine with a substitution per task.
@@ -282,6 +336,10 @@ Outputs:
 const (
 	stateMachineName = `!Sub "batchplane-runs-${AWS::StackName}"`
 	stateMachineARN  = `!Sub "arn:${AWS::Partition}:states:${AWS::Region}:${AWS::AccountId}:stateMachine:batchplane-runs-${AWS::StackName}"`
+	// The dispatch function is named after the stack for the same reason:
+	// it and every kicker (itself included) refer to it by name.
+	dispatchName = `!Sub "batchplane-dispatch-${AWS::StackName}"`
+	dispatchARN  = `!Sub "arn:${AWS::Partition}:lambda:${AWS::Region}:${AWS::AccountId}:function:batchplane-dispatch-${AWS::StackName}"`
 )
 
 // assumeCustomerRoles lets a function act in a customer's account through

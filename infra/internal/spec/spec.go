@@ -18,7 +18,20 @@ const (
 	Handler        = "bootstrap"
 	// LogRetentionDays keeps each function's logs for three months.
 	LogRetentionDays = 90
+	// DispatchTimeoutSeconds is the batch dispatch function's timeout: it
+	// submits jobs at AWS Batch's 50 TPS for minutes, then invokes itself
+	// again a margin before its deadline (shared/cloud/aws/dispatch).
+	DispatchTimeoutSeconds = 300
 )
+
+// Timeout is a function's timeout in seconds: TimeoutSeconds, but
+// DispatchTimeoutSeconds for the batch dispatcher.
+func Timeout(function string) int {
+	if function == routes.FnBatchDispatch {
+		return DispatchTimeoutSeconds
+	}
+	return TimeoutSeconds
+}
 
 // API settings of the default stage.
 const (

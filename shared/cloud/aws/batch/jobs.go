@@ -13,7 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/batch/types"
 
 	"github.com/batchplane/batchplane/shared/cloud"
-	"github.com/batchplane/batchplane/shared/cloud/aws/batchevents"
+	"github.com/batchplane/batchplane/shared/cloud/batchevents"
 )
 
 // MaxSubmitPayload is AWS Batch's limit on a SubmitJob request (30 KiB).

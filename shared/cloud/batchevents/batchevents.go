@@ -154,8 +154,10 @@ func IsBatchEvent(raw []byte) bool {
 }
 
 // Observer takes a job's observed state: the batches service's Observe,
-// which applies it to the job and its batch's counts exactly once.
-type Observer interface {
+// which applies it to the job and its batch's counts exactly once. (An
+// alias of an unnamed interface, so shared/app can spell Handler's type
+// without importing this package into every function.)
+type Observer = interface {
 	Observe(ctx context.Context, s cloud.BatchJobState) error
 }
 
