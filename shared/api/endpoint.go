@@ -28,6 +28,8 @@ type shape struct {
 	key string
 	// raw writes the payload (a document) as it is.
 	raw bool
+	// bare writes the payload as JSON without an envelope (see bare).
+	bare bool
 }
 
 // data is the documented v1 envelope.
@@ -129,6 +131,11 @@ func write(w http.ResponseWriter, r *http.Request, status int, sh shape, out any
 		out, next, isList = p.pageItems(), p.nextToken(), true
 	}
 	switch {
+	case sh.bare:
+		if next != "" {
+			w.Header().Set("Next-Token", next)
+		}
+		writeBare(w, r, status, out)
 	case sh.raw:
 		b, ok := out.(document)
 		if !ok {

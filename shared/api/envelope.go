@@ -134,6 +134,10 @@ var statusOf = map[errs.Code]int{
 // with Errors as a field→message map. Internal errors are logged and the
 // client is told only "Internal error.".
 func writeError(w http.ResponseWriter, r *http.Request, err error) {
+	if sf := surfaceOf(r.URL.Path); sf != surfaceAPI {
+		writeSurfaceError(w, r, sf, err)
+		return
+	}
 	e := errs.As(err)
 	code := errs.CodeOf(err)
 	status, ok := statusOf[code]

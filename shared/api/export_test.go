@@ -44,3 +44,6 @@ func Route(name string) (routes.Route, bool) {
 // testServer has the bindings of every route, the local-only ones included
 // (no handler runs).
 func testServer() *Server { return &Server{deps: Deps{Local: NewLocalRoutes(nil)}} }
+
+// ErrorComponent names the OpenAPI error schema of the surface of path.
+func ErrorComponent(path string) string { return errorComponent(surfaceOf(path)) }

@@ -88,7 +88,12 @@ type reflector struct {
 }
 
 func newReflector() *reflector {
-	return &reflector{components: obj{"Error": errorSchema()}, owners: map[string]reflect.Type{"Error": reflect.TypeFor[reflector]()}}
+	g := &reflector{components: obj{"Error": errorSchema()}, owners: map[string]reflect.Type{"Error": reflect.TypeFor[reflector]()}}
+	for name, sc := range surfaceErrorSchemas() {
+		g.components[name] = sc
+		g.owners[name] = reflect.TypeFor[reflector]()
+	}
+	return g
 }
 
 func (g *reflector) fail(format string, args ...any) obj {
@@ -259,9 +264,10 @@ func (g *reflector) operation(r routes.Route, p string, e endpoint) obj {
 		rt = rt.Elem()
 	}
 	resp := envelopeSchema(e.shape, g.schema(rt, false), isList)
-	if e.shape.raw {
+	if e.shape.raw || e.shape.bare {
 		resp = g.schema(rt, false)
 	}
+	sf := surfaceOf(p)
 	responses := obj{
 		fmt.Sprint(e.status): obj{"description": http.StatusText(e.status),
 			"content": obj{"application/json": obj{"schema": resp}}},
@@ -286,7 +292,12 @@ func (g *reflector) operation(r routes.Route, p string, e endpoint) obj {
 			params = append(params, obj{"name": strings.Trim(seg, "{}"), "in": "path", "required": true, "schema": str()})
 		}
 	}
-	if isList {
+	switch {
+	case isList && e.shape.bare:
+		params = append(params,
+			obj{"name": "next_token", "in": "query", "description": "The previous page's Next-Token header.", "schema": str()},
+			obj{"name": "limit", "in": "query", "description": "Items per page.", "schema": obj{"type": "integer", "minimum": 1, "maximum": 100}})
+	case isList:
 		params = append(params,
 			obj{"name": "ContinuationToken", "in": "query", "description": "The previous page's ContinuationToken.", "schema": str()},
 			obj{"name": "PageSize", "in": "query", "description": "Items per page.", "schema": obj{"type": "integer", "minimum": 1, "maximum": 100}})
@@ -307,6 +318,13 @@ func (g *reflector) operation(r routes.Route, p string, e endpoint) obj {
 	}
 	for _, st := range errors {
 		responses[fmt.Sprint(st)] = obj{"$ref": "#/components/responses/" + errorResponseName(st)}
+		if sf != surfaceAPI {
+			responses[fmt.Sprint(st)] = obj{"description": http.StatusText(st),
+				"content": obj{"application/json": obj{"schema": ref(errorComponent(sf))}}}
+		}
+	}
+	if sf != surfaceAPI {
+		responses["default"] = obj{"description": "Server error (5xx)", "content": obj{"application/json": obj{"schema": ref(errorComponent(sf))}}}
 	}
 	return op
 }

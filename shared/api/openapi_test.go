@@ -83,7 +83,7 @@ func validateResponse(t *testing.T, req *http.Request, r resp) {
 			t.Errorf("%s %s: status %d is not the documented %d", req.Method, req.URL.Path, r.Status, status)
 			return
 		}
-		loc = pointer("components", "schemas", "Error")
+		loc = pointer("components", "schemas", api.ErrorComponent(req.URL.Path))
 	}
 	v, err := jsonschema.UnmarshalJSON(bytes.NewReader(r.Raw))
 	if err != nil {

@@ -15,6 +15,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/batchplane/batchplane/shared/accounts"
+	"github.com/batchplane/batchplane/shared/batches"
 	"github.com/batchplane/batchplane/shared/errs"
 	"github.com/batchplane/batchplane/shared/idempotency"
 	"github.com/batchplane/batchplane/shared/identity"
@@ -39,7 +40,9 @@ type Deps struct {
 
 	Jobs     *jobs.Service
 	Projects *projects.Service
-	Runs     *runs.Service
+	// Batches serves /tools, /batches and /v6/batches/.
+	Batches *batches.Service
+	Runs    *runs.Service
 	// Idempotency keeps first responses of POSTs sent with Idempotency-Key.
 	// Sealer seals those whose route has a SecretResponse.
 	Sealer      identity.Sealer
@@ -108,6 +111,8 @@ func (s *Server) functions() map[string][]endpoint {
 		routes.FnJobs:     s.jobsRoutes(),
 		routes.FnApps:     s.appsRoutes(),
 		routes.FnRuns:     s.runsRoutes(),
+		routes.FnTools:    s.toolsRoutes(),
+		routes.FnBatches:  s.batchesRoutes(),
 	}
 	if s.deps.Local != nil {
 		m[routes.FnLocal] = s.deps.Local.bind(s)
@@ -184,7 +189,11 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	c, routeErr := s.router.lookup(r)
-	b, err := readBody(r)
+	limit := MaxBodyBytes
+	if routeErr == nil {
+		limit = MaxBodyFor(c.Route)
+	}
+	b, err := readBody(r, limit)
 	if err != nil {
 		writeError(w, r, err)
 		return
@@ -229,17 +238,25 @@ func canonicalPath(escaped string) error {
 	return nil
 }
 
-func readBody(r *http.Request) ([]byte, error) {
+// MaxBodyFor is a route's body cap: its own, or MaxBodyBytes.
+func MaxBodyFor(rt routes.Route) int {
+	if rt.MaxBodyBytes > 0 {
+		return rt.MaxBodyBytes
+	}
+	return MaxBodyBytes
+}
+
+func readBody(r *http.Request, limit int) ([]byte, error) {
 	if r.Body == nil || r.Body == http.NoBody || r.ContentLength == 0 {
 		return nil, nil
 	}
 	defer r.Body.Close()
-	b, err := io.ReadAll(io.LimitReader(r.Body, MaxBodyBytes+1))
+	b, err := io.ReadAll(io.LimitReader(r.Body, int64(limit)+1))
 	if err != nil {
 		return nil, errs.Field("Body", "The body could not be read.")
 	}
-	if len(b) > MaxBodyBytes {
-		return nil, errs.E(errs.TooLarge, "The body must be at most %d bytes.", MaxBodyBytes)
+	if len(b) > limit {
+		return nil, errs.E(errs.TooLarge, "The body must be at most %d bytes.", limit)
 	}
 	return b, nil
 }

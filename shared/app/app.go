@@ -43,9 +43,11 @@ type Config struct {
 	Cloud cloud.Cloud
 	// Catalog prices instance hours.
 	Catalog runs.Catalog
-	// Batch runs tool batches' jobs (AWS Batch in customers' accounts, or
-	// the local executor); Kicker asks for a batch's dispatch.
-	Batch  cloud.Batch
+	// Batch runs tool batches' jobs (AWS Batch, or the local executor);
+	// nil where nothing runs them (the batches routes then answer 503 for
+	// logs, and deletions finish when the dispatch worker runs).
+	Batch cloud.Batch
+	// Kicker asks for a batch's dispatch outside the request.
 	Kicker batches.Kicker
 	// Executions builds what starts and resumes run workflows, given the
 	// workflow whose tasks they run: Step Functions in AWS (which ignores
@@ -63,9 +65,8 @@ type Service struct {
 	Runs     *runs.Service
 	Jobs     *jobs.Service
 	Projects *projects.Service
+	Batches  *batches.Service
 	Workflow *workflow.Workflow
-	// Batches is the tool batches' service, as the batch functions call it.
-	Batches BatchesService
 	// API is the router; nil for the workflow's functions (BuildCore),
 	// which serve no HTTP.
 	API *api.Server
@@ -88,6 +89,7 @@ func Build(ctx context.Context, c Config) (*Service, error) {
 		Runs:        svc.Runs,
 		Jobs:        svc.Jobs,
 		Projects:    svc.Projects,
+		Batches:     svc.Batches,
 	})
 	if err != nil {
 		return nil, err
@@ -128,5 +130,8 @@ func BuildCore(ctx context.Context, c Config) (*Service, error) {
 		Executions: ex, Now: time.Now}
 	rs := &runs.Service{Store: st, Jobs: st, Accounts: st, Cloud: c.Cloud, Catalog: c.Catalog,
 		Executions: ex, Now: time.Now, NewID: identity.RandomHex8}
-	return &Service{Store: st, Identity: ids, Accounts: accs, Runs: rs, Jobs: js, Projects: projects.NewService(st, st), Workflow: wf}, nil
+	cat, _ := c.Catalog.(batches.Catalog) // prices.Catalog is both
+	bs := batches.NewService(st, st, c.Batch, c.Kicker, time.Now, cat)
+	return &Service{Store: st, Identity: ids, Accounts: accs, Runs: rs, Jobs: js, Projects: projects.NewService(st, st),
+		Batches: bs, Workflow: wf}, nil
 }

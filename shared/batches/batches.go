@@ -70,6 +70,9 @@ type Job struct {
 	// Index is the job's position in the batch's args (0-based); the
 	// public job id is derived from it (JobID).
 	Index int
+	// Shard is which of the batch's counter items counts the job (see
+	// Batch.Shards), fixed when the job is created.
+	Shard int
 	Args  map[string]string
 	// Status is where the job is; Attempt counts its executions (1 on
 	// submission, +1 for each retry of a failed job), so an event of an

@@ -124,3 +124,65 @@ func (Catalog) Smaller(t string) (string, bool) { return Smaller(t) }
 
 // Larger implements runs.Catalog.
 func (Catalog) Larger(t string) (string, bool) { return Larger(t) }
+
+// Spec is an instance type's size: vCPUs and memory in MiB.
+type Spec struct {
+	VCPU      float64
+	MemoryMiB int
+}
+
+// specs are the catalog's instance types' sizes. Source: the AWS EC2
+// instance types page (https://aws.amazon.com/ec2/instance-types/, read
+// with the prices on AsOf): vCPUs and memory in GiB, here in MiB.
+var specs = map[string]Spec{
+	"t1.micro":   {1, 627},
+	"t2.micro":   {1, 1 << 10},
+	"t2.small":   {1, 2 << 10},
+	"t2.medium":  {2, 4 << 10},
+	"t3.nano":    {2, 512},
+	"t3.micro":   {2, 1 << 10},
+	"t3.small":   {2, 2 << 10},
+	"t3.medium":  {2, 4 << 10},
+	"t3.large":   {2, 8 << 10},
+	"t3.xlarge":  {4, 16 << 10},
+	"m5.large":   {2, 8 << 10},
+	"m5.xlarge":  {4, 16 << 10},
+	"m5.2xlarge": {8, 32 << 10},
+	"c5.large":   {2, 4 << 10},
+	"c5.xlarge":  {4, 8 << 10},
+	"r5.large":   {2, 16 << 10},
+	"m6g.large":  {2, 8 << 10},
+	"c6g.large":  {2, 4 << 10},
+}
+
+// SpecOf returns an instance type's size.
+func SpecOf(instanceType string) (Spec, bool) {
+	s, ok := specs[instanceType]
+	return s, ok
+}
+
+// Fit returns the catalog's cheapest (on-demand, us-east-1) x86 instance
+// type with at least cpu vCPUs and memoryMiB of memory: what a batch job
+// of that hardware is charged as. Burstable t1/t2/t3 types are left out
+// (AWS Batch's managed compute environments do not launch them), and so
+// are Graviton types (a tool's image is not known to be arm64). false:
+// nothing in the catalog fits, and the cost is unknown.
+func Fit(cpu float64, memoryMiB int) (string, bool) {
+	best, bestPrice := "", 0.0
+	for t, s := range specs {
+		if strings.HasPrefix(t, "t") || strings.Contains(strings.SplitN(t, ".", 2)[0], "g") {
+			continue
+		}
+		if s.VCPU < cpu || s.MemoryMiB < memoryMiB {
+			continue
+		}
+		p := usEast1[t].OnDemand
+		if best == "" || p < bestPrice || (p == bestPrice && t < best) {
+			best, bestPrice = t, p
+		}
+	}
+	return best, best != ""
+}
+
+// Fit implements batches.Catalog.
+func (Catalog) Fit(cpu float64, memoryMiB int) (string, bool) { return Fit(cpu, memoryMiB) }

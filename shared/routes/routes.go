@@ -37,6 +37,9 @@ type Route struct {
 	// Query names the query parameters the route reads besides paging
 	// (ContinuationToken and PageSize, which every listing reads).
 	Query []string
+	// MaxBodyBytes, when set, raises the route's body cap above the
+	// default (a batch's args): Lambda's 6 MB invocation payload bounds it.
+	MaxBodyBytes int
 }
 
 // Paths returns the route's path followed by its aliases.
@@ -71,6 +74,8 @@ const (
 	FnApps     = "apps"
 	FnRuns     = "runs"
 	FnLocal    = "local"
+	FnTools    = "tools"
+	FnBatches  = "batches"
 )
 
 // All is every route batchplane serves in AWS and locally.
@@ -148,6 +153,25 @@ var All = []Route{
 	{Name: "runs.instances", Method: "GET", Path: "/api/runs/{id}/Instances", Function: FnRuns, Summary: "List a run's instances"},
 	{Name: "runs.logs", Method: "GET", Path: "/api/v2/runs/{id}/logs", Function: FnRuns, Summary: "Get a run's log"},
 	{Name: "runs.rightsize", Method: "GET", Path: "/api/v2/runs/{id}/RightSizeRecommendations", Function: FnRuns, Summary: "Get a run's right-size advice"},
+
+	// Tools (issue 8; not in the seeds, so in seed 002's style).
+	{Name: "tools.list", Method: "GET", Path: "/tools", Function: FnTools, Summary: "List tools"},
+	{Name: "tools.add", Method: "POST", Path: "/tools", Function: FnTools, Summary: "Register a tool"},
+	{Name: "tools.get", Method: "GET", Path: "/tools/{tool_id}", Function: FnTools, Summary: "Get a tool"},
+	{Name: "tools.delete", Method: "DELETE", Path: "/tools/{tool_id}", Function: FnTools, Summary: "Delete a tool no unfinished batch uses"},
+
+	// Batches (seed 002), and Scale's batch listing (seed 004).
+	{Name: "batches.list", Method: "GET", Path: "/batches", Function: FnBatches, Summary: "List batches"},
+	{Name: "batches.submit", Method: "POST", Path: "/batches", Function: FnBatches, Summary: "Submit a batch of a tool's jobs", MaxBodyBytes: 4 << 20},
+	{Name: "batches.deleteAll", Method: "DELETE", Path: "/batches", Function: FnBatches, Summary: "Delete all of the caller's batches"},
+	{Name: "batches.get", Method: "GET", Path: "/batches/{batch_id}", Function: FnBatches, Summary: "Get a batch with its counts and cost"},
+	{Name: "batches.delete", Method: "DELETE", Path: "/batches/{batch_id}", Function: FnBatches, Summary: "Cancel and delete a batch"},
+	{Name: "batches.jobs", Method: "GET", Path: "/batches/{batch_id}/jobs", Function: FnBatches, Summary: "List a batch's jobs"},
+	{Name: "batches.job", Method: "GET", Path: "/batches/{batch_id}/jobs/{job_id}", Function: FnBatches, Summary: "Get a job of a batch"},
+	{Name: "batches.log", Method: "GET", Path: "/batches/{batch_id}/jobs/{job_id}/log", Function: FnBatches, Summary: "Get a page of a job's log", Query: []string{"next_token", "limit"}},
+	{Name: "batches.retry", Method: "POST", Path: "/batches/{batch_id}/retry", Function: FnBatches, Summary: "Rerun a batch's failed jobs"},
+	{Name: "scale.batches", Method: "GET", Path: "/v6/batches/", Function: FnBatches, Summary: "List batches (Scale)",
+		Query: []string{"page", "page_size", "started", "ended", "order", "status", "recipe_type_id", "recipe_type_name"}},
 
 	// Local-only: drive the local cloud (absent from AWS deployments).
 	{Name: "local.groups.add", Method: "POST", Path: "/local/accounts/{id}/AutoScalingGroups", Function: FnLocal, LocalOnly: true, Summary: "Add an Auto Scaling group to the local cloud", Admin: true},

@@ -28,8 +28,10 @@ import (
 //	reconcile lease     RUN#<R-id>             LEASE
 //	local execution     EXEC#<name>            EXEC
 //	run log line        RUN#<R-id>             LOG#<unix nanos>#<key>
-//	batch               BATCH#<id>             BATCH              BATCHES / <created>#<id>
-//	batch job           BATCH#<id>             JOB#<index, padded>
+//	tool                TOOL#<T-id>            TOOL               TOOLS / <T-id>
+//	batch               BATCH#<B-id>           BATCH              BATCHES / <created>#<B-id>      TOOLBATCHES#<T-id> / <B-id>
+//	batch counter shard BATCH#<B-id>           BATCH#C<nn>        BATCHES / <created>#<B-id>#C<nn>
+//	batch job           BATCH#<B-id>           JOB#<index, 6>                                     BATCHWAIT#<B-id> / JOB#<index> (while waiting)
 //	schedule            SCHEDULE#<id>          SCHEDULE           SCHEDULES / <id>
 //	webhook             WEBHOOK#<id>           WEBHOOK            WEBHOOKS / <id>
 //	idempotency record  IDEMP#<user>#<key>     IDEMP              (TTL ExpiresAt)
@@ -98,6 +100,28 @@ func logKeySK(key string) string { return "LOGKEY#" + key }
 func logSK(at time.Time, key string) string { return logPrefix + nanos(at) + "#" + key }
 
 func nanos(t time.Time) string { return fmt.Sprintf("%020d", t.UnixNano()) }
+
+// Tools and batches (docs/data-model.md, "Batches"). A batch's counts
+// live on its counter shards, beside the batch item in its partition, so
+// one Query (SK begins with BATCH) reads the batch and all its counts.
+const (
+	skTool         = "TOOL"
+	skBatch        = "BATCH"
+	gsiTools       = "TOOLS"
+	gsiBatches     = "BATCHES"
+	batchJobPrefix = "JOB#"
+)
+
+func toolPK(id string) string             { return "TOOL#" + id }
+func batchPK(id string) string            { return "BATCH#" + id }
+func batchShardSK(n int) string           { return fmt.Sprintf("BATCH#C%02d", n) }
+func batchJobSK(index int) string         { return fmt.Sprintf("%s%06d", batchJobPrefix, index) }
+func toolBatchesGSI(toolID string) string { return "TOOLBATCHES#" + toolID }
+func batchWaitGSI(batchID string) string  { return "BATCHWAIT#" + batchID }
+
+// batchesSK sorts batches by creation (GSI1SK); a shard's key follows its
+// batch's, so a range of creation times reads batches with their counts.
+func batchesSK(created time.Time, id string) string { return nanos(created) + "#" + id }
 
 // Local state machine executions (make run): one item per execution, and
 // a marker per running one so a restarted runtime finds them in one Query.

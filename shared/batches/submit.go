@@ -1,0 +1,195 @@
+package batches
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/batchplane/batchplane/shared/errs"
+	"github.com/batchplane/batchplane/shared/identity"
+)
+
+// shardsFor is how many counter items a batch of n jobs spreads its counts
+// over: one per 1,000 jobs, at most 16. A transition writes its job's
+// shard only, so AWS Batch's events for a 10,000-job batch contend on ten
+// items, not one; reading the batch is still one Query (the batch item
+// and its shards share a partition and a sort-key prefix).
+func shardsFor(n int) int {
+	s := 1 + (n-1)/1000
+	if s > 16 {
+		s = 16
+	}
+	return s
+}
+
+// Submit validates a batch against its tool (every job's args hold every
+// `{name}` of the command: a 400 names the job's index and the name),
+// stores it with its jobs, then asks for its dispatch.
+func (s *Service) Submit(ctx context.Context, in SubmitInput) (Batch, error) {
+	p, err := identity.Caller(ctx)
+	if err != nil {
+		return Batch{}, err
+	}
+	f := errs.Fields{}
+	title := text(f, "title", in.Title, MaxTitleLen, false)
+	desc := text(f, "description", in.Description, MaxDescriptionLen, false)
+	maxRunning := 0
+	if in.MaxRunning != nil {
+		maxRunning = *in.MaxRunning
+		if maxRunning < 1 || maxRunning > MaxMaxRunning {
+			f.Add("max_running", fmt.Sprintf("max_running must be from 1 to %d (leave it out for no cap).", MaxMaxRunning))
+		}
+	}
+	if in.ToolID == nil || *in.ToolID == "" {
+		f.Add("tool_id", "tool_id is required.")
+		return Batch{}, f.Err()
+	}
+	tool, err := s.GetTool(ctx, *in.ToolID)
+	if errs.Is(err, errs.NotFound) {
+		f.Add("tool_id", fmt.Sprintf("Tool %.64q does not exist.", *in.ToolID))
+		return Batch{}, f.Err()
+	}
+	if err != nil {
+		return Batch{}, err
+	}
+	hw := tool.Hardware
+	if in.Hardware != nil {
+		hw = checkHardware(f, "hardware", *in.Hardware, &tool.Hardware)
+	}
+	checkArgs(f, tool, in.Args)
+	if err := f.Err(); err != nil {
+		return Batch{}, err
+	}
+	a, region, err := s.chooseAccount(ctx, p, in.AccountID, in.Region)
+	if err != nil {
+		return Batch{}, err
+	}
+	now := s.now()
+	n := len(in.Args)
+	b := Batch{ID: "B-" + s.NewID(), State: Creating, Tool: tool, Hardware: hw, Title: title, Description: desc,
+		MaxRunning: maxRunning, AccountID: a.ID, Region: region, OwnerID: p.User.ID, NJobs: n, Shards: shardsFor(n),
+		Counts: Counts{ByStatus: map[Status]int{Submitted: n}}, CreatedAt: now, LastModified: now}
+	jobs := make([]Job, n)
+	for i, args := range in.Args {
+		jobs[i] = Job{BatchID: b.ID, Index: i, Shard: i % b.Shards, Args: args, Status: Submitted, Attempt: 1, CreateTime: now}
+	}
+	if b.Number, err = s.Store.CreateBatch(ctx, b, jobs); err != nil {
+		return Batch{}, err
+	}
+	b.State = Active
+	s.kick(ctx, b.ID)
+	return b, nil
+}
+
+// Delete cancels a batch's queued and running jobs and deletes it: the
+// batch disappears at once (Deleting is visible to no read), and Dispatch
+// cancels and removes its jobs, here for as long as the request allows
+// and then outside it (kicked), so nothing keeps running or billing.
+func (s *Service) Delete(ctx context.Context, id string) error {
+	if _, err := s.Get(ctx, id); err != nil {
+		return err
+	}
+	if err := s.Store.MarkDeleting(ctx, id, s.now()); err != nil {
+		return err
+	}
+	s.finishDeleting(ctx, []string{id})
+	return nil
+}
+
+// deleteBudget is how long a DELETE cleans up before leaving the rest to
+// the kicked dispatch (API Gateway answers 504 after 29 s).
+const deleteBudget = 10 * time.Second
+
+// finishDeleting runs the deletions of ids within deleteBudget, kicking
+// those left.
+func (s *Service) finishDeleting(ctx context.Context, ids []string) {
+	deadline := s.Now().Add(deleteBudget)
+	for _, id := range ids {
+		more := true
+		for more && s.Now().Before(deadline) {
+			var err error
+			if more, err = s.Dispatch(ctx, id); err != nil {
+				break
+			}
+		}
+		if more {
+			s.kick(ctx, id)
+		}
+	}
+}
+
+// DeleteAll deletes every Active batch the caller submitted (seed 002's
+// DELETE /batches is "for the user"; a team's other batches stay).
+func (s *Service) DeleteAll(ctx context.Context) (int, error) {
+	p, err := identity.Caller(ctx)
+	if err != nil {
+		return 0, err
+	}
+	var ids []string
+	pg := identity.Page{Limit: 100}
+	for {
+		bs, next, err := s.Store.ListBatches(ctx, pg)
+		if err != nil {
+			return 0, err
+		}
+		for _, b := range bs {
+			if b.State == Active && b.OwnerID == p.User.ID {
+				if err := s.Store.MarkDeleting(ctx, b.ID, s.now()); err != nil && !errs.Is(err, errs.NotFound) {
+					return len(ids), err
+				}
+				ids = append(ids, b.ID)
+			}
+		}
+		if next == "" {
+			break
+		}
+		pg.Token = next
+	}
+	s.finishDeleting(ctx, ids)
+	return len(ids), nil
+}
+
+// retryChunk is how many jobs one RetryJobs call stores.
+const retryChunk = 500
+
+// Retry makes every failed job of a batch a new attempt and asks for its
+// dispatch; it returns how many jobs it retried.
+func (s *Service) Retry(ctx context.Context, id string) (int, error) {
+	b, err := s.Get(ctx, id)
+	if err != nil {
+		return 0, err
+	}
+	if b.Counts.ByStatus[Failed] == 0 {
+		return 0, nil
+	}
+	now, n, after := s.now(), 0, -1
+	for {
+		js, err := s.Store.JobsAfter(ctx, id, after, retryChunk, false)
+		if err != nil {
+			return n, err
+		}
+		var retried []Job
+		for _, j := range js {
+			if r, ok := Retry(j, now); ok {
+				retried = append(retried, r)
+			}
+		}
+		if len(retried) > 0 {
+			if err := s.Store.RetryJobs(ctx, b, retried); err != nil {
+				if errs.Is(err, errs.NotFound) {
+					return n, errs.E(errs.Conflict, "Tool %s of batch %s was deleted; its jobs cannot run again.", b.Tool.ID, id)
+				}
+				return n, err
+			}
+			n += len(retried)
+		}
+		if len(js) < retryChunk {
+			break
+		}
+		after = js[len(js)-1].Index
+	}
+	if n > 0 {
+		s.kick(ctx, id)
+	}
+	return n, nil
+}
