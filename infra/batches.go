@@ -73,6 +73,10 @@ func newBatchWorkers(stack awscdk.Stack, workers, httpFns map[string]awslambda.F
 			Actions: jsii.Strings("lambda:InvokeFunction"), Resources: &[]*string{dispatch.FunctionArn()},
 		})
 	}
+	// The batches function reads job logs (and the dispatcher's work) in
+	// customers' accounts, as their role.
+	httpFns[routes.FnBatches].Role().AddToPrincipalPolicy(ec2Policy())
+	suppressAssumeCustomerRoles(httpFns[routes.FnBatches].Role())
 	for _, name := range routes.BatchKickers {
 		if name == routes.FnBatchDispatch {
 			// Its own ARN in its own role's default policy would make the

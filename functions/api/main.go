@@ -6,6 +6,8 @@ package main
 import (
 	"github.com/batchplane/batchplane/shared/app"
 	cloudaws "github.com/batchplane/batchplane/shared/cloud/aws"
+	"github.com/batchplane/batchplane/shared/cloud/aws/batch"
+	"github.com/batchplane/batchplane/shared/cloud/aws/dispatch"
 	"github.com/batchplane/batchplane/shared/prices"
 	"github.com/batchplane/batchplane/shared/routes"
 	"github.com/batchplane/batchplane/shared/workflow/stepfunctions"
@@ -13,5 +15,5 @@ import (
 
 func main() {
 	app.HTTP(routes.DefaultFunction, app.WithCustomerAWS(cloudaws.New), app.WithStepFunctions(stepfunctions.New),
-		app.WithCatalog(prices.Catalog{}))
+		app.WithCatalog(prices.Catalog{}), app.WithAWSBatch(batch.New), app.WithKicker(dispatch.NewKicker))
 }

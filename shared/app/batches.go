@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 
@@ -12,14 +13,6 @@ import (
 	"github.com/batchplane/batchplane/shared/cloud"
 	"github.com/batchplane/batchplane/shared/routes"
 )
-
-// BatchesService is what the batch functions call on the tool batches'
-// service (batches.Service): the events function observes job states, the
-// dispatch function dispatches.
-type BatchesService interface {
-	Observe(ctx context.Context, s cloud.BatchJobState) error
-	Dispatch(ctx context.Context, batchID string) (more bool, err error)
-}
 
 // WithAWSBatch runs tool batches in customers' accounts through what
 // newBatch builds (batch.New) on WithCustomerAWS's provider, which must
@@ -87,6 +80,26 @@ func WithBatchEvents(route EventsRouter) Option {
 	return func(_ aws.Config, e *building) error {
 		e.batchEvents = route
 		return nil
+	}
+}
+
+// sweepBatches bounds the batches one sweep looks at.
+const sweepBatches = 1000
+
+// sweepHandler is the safety sweep function's handler: the run workflow's
+// sweep, then the tool batches': job states refreshed from the executor
+// (lost events) and batches left waiting kicked (lost kicks). Each runs
+// whatever the others' errors; all errors are returned.
+func sweepHandler(svc *Service) any {
+	runs := svc.Workflow.SweepHandler()
+	return func(ctx context.Context, raw json.RawMessage) error {
+		errRuns := runs(ctx, raw)
+		if svc.Batches == nil || svc.Batches.Cloud == nil {
+			return errRuns
+		}
+		_, errRefresh := svc.Batches.Refresh(ctx, sweepBatches)
+		_, errKick := svc.Batches.Sweep(ctx, sweepBatches)
+		return errors.Join(errRuns, errRefresh, errKick)
 	}
 }
 

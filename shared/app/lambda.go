@@ -159,7 +159,7 @@ func Events(opts ...Option) {
 
 // Sweep is the main of the safety sweep function.
 func Sweep(opts ...Option) {
-	start("", opts, BuildCore, func(svc *Service) any { return svc.Workflow.SweepHandler() })
+	start("", opts, BuildCore, sweepHandler)
 }
 
 // start builds the service once (with build: Build for HTTP functions,

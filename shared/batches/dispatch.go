@@ -2,6 +2,7 @@ package batches
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"time"
@@ -107,12 +108,18 @@ func (s *Service) submitJobs(ctx context.Context, b Batch) (bool, []int, error) 
 	}
 	for i, j := range jobs {
 		ext, err := s.Cloud.Submit(ctx, t, spec(b, tool, j))
-		if err != nil {
+		rejected := errors.Is(err, cloud.ErrArgsTooLarge)
+		if err != nil && !rejected {
 			return true, pending[i:], fmt.Errorf("submit %s job %d: %w", b.ID, j.Index, err)
 		}
 		j.ExternalID = ext
 		if _, err := s.Store.Dispatched(ctx, j, s.now()); err != nil {
 			return true, pending[i:], err
+		}
+		if rejected {
+			if err := s.reject(ctx, j, err); err != nil {
+				return true, pending[i+1:], err
+			}
 		}
 	}
 	return !capped && b.Waiting() > len(jobs), nil, nil

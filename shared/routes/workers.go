@@ -46,7 +46,7 @@ const EnvBatchDispatch = "BP_BATCH_DISPATCH"
 // sweep (batches whose kick was lost), the dispatch function itself and
 // the HTTP functions that submit, retry and delete batches. CDK gives each
 // EnvBatchDispatch and lambda:InvokeFunction on the dispatch function only.
-var BatchKickers = []string{FnEvents, FnSweep, FnBatchDispatch, DefaultFunction}
+var BatchKickers = []string{FnEvents, FnSweep, FnBatchDispatch, FnBatches, DefaultFunction}
 
 // Workers are the non-HTTP Lambda functions: one per run state machine
 // task (functions/task-<name>), the events handler (EC2 and AWS Batch),

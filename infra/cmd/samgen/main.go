@@ -206,6 +206,7 @@ func workers(w writer) {
 		case routes.FnBatchDispatch:
 			batchDispatch(w)
 		case routes.FnSweep:
+			w("      Timeout: %d\n", spec.SweepTimeoutSeconds)
 			w(`      Events:
         Sweep:
           Type: Schedule

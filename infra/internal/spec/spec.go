@@ -22,13 +22,19 @@ const (
 	// submits jobs at AWS Batch's 50 TPS for minutes, then invokes itself
 	// again a margin before its deadline (shared/cloud/aws/dispatch).
 	DispatchTimeoutSeconds = 300
+	// SweepTimeoutSeconds is the safety sweep's: it also describes up to
+	// batches.RefreshBudget unfinished jobs (200 DescribeJobs calls).
+	SweepTimeoutSeconds = 120
 )
 
-// Timeout is a function's timeout in seconds: TimeoutSeconds, but
-// DispatchTimeoutSeconds for the batch dispatcher.
+// Timeout is a function's timeout in seconds: TimeoutSeconds, but longer
+// for the batch dispatcher and the sweep.
 func Timeout(function string) int {
-	if function == routes.FnBatchDispatch {
+	switch function {
+	case routes.FnBatchDispatch:
 		return DispatchTimeoutSeconds
+	case routes.FnSweep:
+		return SweepTimeoutSeconds
 	}
 	return TimeoutSeconds
 }
