@@ -141,6 +141,9 @@ func main() {
 	if run("runs") {
 		runTransitions(c, cnt, &transitions)
 	}
+	if run("batches") {
+		batchCounting(c, cnt, svc)
+	}
 	if run("throughput") {
 		throughput(ctx, svc, c, nk, db, table)
 	}
@@ -216,6 +219,9 @@ func routeRequests(c client, cnt *counter) {
 		{"GET", "/api/v2/apps/AutoScalingGroup/" + job, nil, "get+name"},
 		{"GET", "/api/Runs", nil, "list"},
 		{"GET", "/api/Projects", nil, "list"},
+		{"GET", "/tools", nil, "list"},
+		{"GET", "/batches", nil, "list"},
+		{"GET", "/v6/batches/", nil, "list"},
 	}
 	fmt.Printf("%-44s %-40s %-22s %s\n", "route", "requests", "goal", "")
 	var status int

@@ -72,6 +72,21 @@ func TestToolsAndBatches(t *testing.T) {
 		t.Fatalf("job: %v", job)
 	}
 	e.do("GET", "/batches/"+id+"/jobs/2", a, nil).want(t, 404)
+	if lg := e.do("GET", "/batches/"+id+"/jobs/1/log", a, nil).want(t, 200); lg.Body["log_id"] != nil || len(lg.Body["lines"].([]any)) != 0 {
+		t.Fatalf("log of a job not started: %s", lg.Raw)
+	}
+	e.do("GET", "/batches/"+id+"/jobs/1/log?limit=1001", a, nil).want(t, 400)
+	if r := e.do("POST", "/batches/"+id+"/retry", a, nil).want(t, 200); r.Body["retried"].(float64) != 0 {
+		t.Fatalf("retry with nothing failed: %s", r.Raw)
+	}
+	if c := b["cost"].(map[string]any); c["dollars"] == nil || c["instance_type"] != "c5.large" {
+		t.Fatalf("cost of a 1-vCPU batch: %v", c)
+	}
+	huge := e.do("POST", "/batches", a, map[string]any{"tool_id": tool, "hardware": map[string]any{"cpu": 96, "memory": 1 << 20},
+		"args": []map[string]string{{"input": "a"}}}).want(t, 201).Body["batch_id"].(string)
+	if c := e.do("GET", "/batches/"+huge, a, nil).want(t, 200).array(t)[0].(map[string]any)["cost"].(map[string]any); c["dollars"] != nil || c["instance_type"] != nil {
+		t.Fatalf("cost of hardware no catalog type fits: %v, want unknown (null)", c)
+	}
 	if got := e.do("DELETE", "/tools/"+tool, a, nil); got.Status != 409 || got.Body["error"].(map[string]any)["code"] != "conflict" {
 		t.Fatalf("delete a tool in use: %d %s, want 409", got.Status, got.Raw)
 	}
@@ -81,7 +96,7 @@ func TestToolsAndBatches(t *testing.T) {
 	if got := e.do("GET", "/batches", nil, nil); got.Status != 401 || got.Body["error"] == nil {
 		t.Fatalf("unauthenticated: %d %s, want 401 in the /batches shape", got.Status, got.Raw)
 	}
-	if list := e.do("GET", "/batches", a, nil).want(t, 200).array(t); len(list) != 1 {
+	if list := e.do("GET", "/batches", a, nil).want(t, 200).array(t); len(list) != 2 {
 		t.Fatalf("list: %v", list)
 	}
 	e.do("POST", "/api/v2/Teams", a, map[string]any{"Name": "Ops"}).want(t, 201)
@@ -90,12 +105,12 @@ func TestToolsAndBatches(t *testing.T) {
 		want(t, 201).Body["batch_id"].(string)
 	user := e.newUser("dev@example.com", identity.RoleUser)
 	e.do("GET", "/batches/"+theirs, &user, nil).want(t, 404)
-	if list := e.do("GET", "/batches", &user, nil).want(t, 200).array(t); len(list) != 1 {
-		t.Fatalf("a User sees %d batches, want the default team's one", len(list))
+	if list := e.do("GET", "/batches", &user, nil).want(t, 200).array(t); len(list) != 2 {
+		t.Fatalf("a User sees %d batches, want the default team's two", len(list))
 	}
 	e.do("DELETE", "/tools/"+tool, &user, nil).want(t, 403)
-	if n := e.do("DELETE", "/batches", a, nil).want(t, 200).Body["deleted"].(float64); n != 2 {
-		t.Fatalf("DELETE /batches deleted %v, want 2", n)
+	if n := e.do("DELETE", "/batches", a, nil).want(t, 200).Body["deleted"].(float64); n != 3 {
+		t.Fatalf("DELETE /batches deleted %v, want 3", n)
 	}
 	e.do("GET", "/batches/"+id, a, nil).want(t, 404)
 }

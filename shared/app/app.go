@@ -21,6 +21,7 @@ import (
 	"github.com/batchplane/batchplane/shared/cloud"
 	"github.com/batchplane/batchplane/shared/identity"
 	"github.com/batchplane/batchplane/shared/jobs"
+	"github.com/batchplane/batchplane/shared/prices"
 	"github.com/batchplane/batchplane/shared/projects"
 	"github.com/batchplane/batchplane/shared/runs"
 	"github.com/batchplane/batchplane/shared/sigv4"
@@ -130,7 +131,12 @@ func BuildCore(ctx context.Context, c Config) (*Service, error) {
 		Executions: ex, Now: time.Now}
 	rs := &runs.Service{Store: st, Jobs: st, Accounts: st, Cloud: c.Cloud, Catalog: c.Catalog,
 		Executions: ex, Now: time.Now, NewID: identity.RandomHex8}
-	cat, _ := c.Catalog.(batches.Catalog) // prices.Catalog is both
+	// Batches price from the one catalog: the configured one when it can
+	// size instance types (prices.Catalog can), else prices.Catalog itself.
+	cat, ok := c.Catalog.(batches.Catalog)
+	if !ok {
+		cat = prices.Catalog{}
+	}
 	bs := batches.NewService(st, st, c.Batch, c.Kicker, time.Now, cat)
 	return &Service{Store: st, Identity: ids, Accounts: accs, Runs: rs, Jobs: js, Projects: projects.NewService(st, st),
 		Batches: bs, Workflow: wf}, nil

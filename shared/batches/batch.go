@@ -102,6 +102,24 @@ func SpecName(batchID string, index, attempt int) string {
 	return fmt.Sprintf("%s_%d_%d", batchID, index, attempt)
 }
 
+// ParseSpecName returns the batch, index and attempt a SpecName names (an
+// AWS Batch event carries the job's name), and false for any other name.
+func ParseSpecName(name string) (batchID string, index, attempt int, ok bool) {
+	m := specNameRE.FindStringSubmatch(name)
+	if m == nil {
+		return "", 0, 0, false
+	}
+	if _, err := fmt.Sscan(m[2], &index); err != nil {
+		return "", 0, 0, false
+	}
+	if _, err := fmt.Sscan(m[3], &attempt); err != nil {
+		return "", 0, 0, false
+	}
+	return m[1], index, attempt, true
+}
+
+var specNameRE = regexp.MustCompile(`^(B-[0-9A-F]{8})_(0|[1-9][0-9]{0,5})_([1-9][0-9]{0,8})$`)
+
 // Bounds of a submission.
 const (
 	// MaxJobs bounds one batch.

@@ -2,8 +2,11 @@ package batches
 
 import (
 	"slices"
+	"strings"
 	"testing"
 	"time"
+
+	"github.com/batchplane/batchplane/shared/errs"
 )
 
 func TestApply(t *testing.T) {
@@ -73,5 +76,56 @@ func TestExpand(t *testing.T) {
 	}
 	if _, missing, ok := Expand(cmd, map[string]string{"other": "1"}); ok || missing != "input" {
 		t.Fatalf("Expand without input = ok %v, missing %q", ok, missing)
+	}
+}
+
+func TestSpecName(t *testing.T) {
+	name := SpecName("B-1A2B3C4D", 12, 3)
+	if id, i, a, ok := ParseSpecName(name); !ok || id != "B-1A2B3C4D" || i != 12 || a != 3 {
+		t.Fatalf("ParseSpecName(%q) = %q %d %d %v", name, id, i, a, ok)
+	}
+	for _, bad := range []string{"", "B-1A2B3C4D_1", "B-1A2B3C4D_01_1", "B-1A2B3C4D_1_0", "x_1_1", "B-1A2B3C4D_1_1_1"} {
+		if _, _, _, ok := ParseSpecName(bad); ok {
+			t.Errorf("ParseSpecName(%q) = ok", bad)
+		}
+	}
+	if len(SpecName("B-FFFFFFFF", MaxJobs-1, 999999999)) > 128 {
+		t.Error("a spec name exceeds AWS Batch's 128 characters")
+	}
+}
+
+func TestNewToolBounds(t *testing.T) {
+	ptr := func(s string) *string { return &s }
+	cpu, mem := 1.0, 512
+	ok := ToolInput{Name: ptr("t"), Version: ptr("1"), Command: []string{"echo"}, Hardware: &HardwareInput{CPU: &cpu, Memory: &mem}}
+	if _, err := NewTool(ok); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name  string
+		edit  func(in *ToolInput)
+		field string
+	}{
+		{"no name", func(in *ToolInput) { in.Name = nil }, "name"},
+		{"bad name", func(in *ToolInput) { in.Name = ptr("a b") }, "name"},
+		{"long title", func(in *ToolInput) { in.Title = ptr(strings.Repeat("x", MaxTitleLen+1)) }, "title"},
+		{"no command", func(in *ToolInput) { in.Command = nil }, "command"},
+		{"empty program", func(in *ToolInput) { in.Command = []string{""} }, "command"},
+		{"too many args", func(in *ToolInput) { in.Command = make([]string, MaxCommandArgs+1) }, "command"},
+		{"no hardware", func(in *ToolInput) { in.Hardware = nil }, "hardware"},
+		{"memory", func(in *ToolInput) { m := 64; in.Hardware = &HardwareInput{CPU: &cpu, Memory: &m} }, "hardware.memory"},
+		{"filesystem", func(in *ToolInput) {
+			in.Hardware = &HardwareInput{CPU: &cpu, Memory: &mem, Filesystems: []string{"../etc"}}
+		}, "hardware.filesystems"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			in := ok
+			tt.edit(&in)
+			_, err := NewTool(in)
+			if e := errs.As(err); e == nil || e.Fields[tt.field] == "" {
+				t.Fatalf("NewTool = %v, want a 400 naming %s", err, tt.field)
+			}
+		})
 	}
 }

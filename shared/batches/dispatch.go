@@ -30,7 +30,10 @@ const (
 // executor Name is SpecName, so a resubmission gets the first job back.
 func (s *Service) Dispatch(ctx context.Context, batchID string) (more bool, err error) {
 	now := s.now()
-	busy, err := s.Store.Lease(ctx, batchID, s.Holder, now, dispatchLease)
+	// One holder per call, not per process: two dispatches of one batch in
+	// one process (the dispatch loop and a DELETE's) exclude each other too.
+	holder := s.Holder + "/" + s.NewID()
+	busy, err := s.Store.Lease(ctx, batchID, holder, now, dispatchLease)
 	if errs.Is(err, errs.NotFound) {
 		return false, nil
 	}
@@ -39,7 +42,7 @@ func (s *Service) Dispatch(ctx context.Context, batchID string) (more bool, err 
 	}
 	var submitting []int
 	defer func() {
-		if rerr := s.Store.SetSubmitting(context.WithoutCancel(ctx), batchID, s.Holder, submitting, true); rerr != nil && err == nil && !errs.Is(rerr, errs.NotFound) {
+		if rerr := s.Store.SetSubmitting(context.WithoutCancel(ctx), batchID, holder, submitting, true); rerr != nil && err == nil && !errs.Is(rerr, errs.NotFound) {
 			err = rerr
 		}
 	}()
@@ -56,7 +59,7 @@ func (s *Service) Dispatch(ctx context.Context, batchID string) (more bool, err 
 	case Deleting:
 		return s.cleanup(ctx, b)
 	}
-	more, submitting, err = s.submitJobs(ctx, b)
+	more, submitting, err = s.submitJobs(ctx, b, holder)
 	return more, err
 }
 
@@ -76,7 +79,7 @@ func spec(b Batch, tool cloud.BatchTool, j Job) cloud.BatchJobSpec {
 
 // submitJobs submits up to a chunk of waiting jobs within max_running. It
 // returns the indexes still unrecorded when it stopped on an error.
-func (s *Service) submitJobs(ctx context.Context, b Batch) (bool, []int, error) {
+func (s *Service) submitJobs(ctx context.Context, b Batch, holder string) (bool, []int, error) {
 	slots, capped := DispatchChunk, false
 	if b.MaxRunning > 0 && b.MaxRunning-b.Counts.InFlight() <= slots {
 		slots, capped = b.MaxRunning-b.Counts.InFlight(), true
@@ -103,7 +106,7 @@ func (s *Service) submitJobs(ctx context.Context, b Batch) (bool, []int, error) 
 	for i, j := range jobs {
 		pending[i] = j.Index
 	}
-	if err := s.Store.SetSubmitting(ctx, b.ID, s.Holder, pending, false); err != nil {
+	if err := s.Store.SetSubmitting(ctx, b.ID, holder, pending, false); err != nil {
 		return true, nil, err
 	}
 	for i, j := range jobs {
@@ -225,7 +228,11 @@ func (s *Service) Observe(ctx context.Context, st cloud.BatchJobState) error {
 		}
 		err = s.Store.Transition(ctx, j, nj, s.now())
 		if errs.Is(err, errs.Conflict) {
-			time.Sleep(time.Duration(try*try) * 5 * time.Millisecond)
+			select { // back off: a concurrent event of this job or shard won
+			case <-ctx.Done():
+				return ctx.Err()
+			case <-time.After(time.Duration(try*try) * 5 * time.Millisecond):
+			}
 			continue
 		}
 		if err != nil || !nj.Status.Final() {

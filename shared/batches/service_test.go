@@ -9,14 +9,18 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
 	awsmiddleware "github.com/aws/aws-sdk-go-v2/aws/middleware"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/aws/smithy-go/middleware"
 
 	"github.com/batchplane/batchplane/shared/accounts"
 	"github.com/batchplane/batchplane/shared/batches"
 	"github.com/batchplane/batchplane/shared/cloud"
 	"github.com/batchplane/batchplane/shared/errs"
+	"github.com/batchplane/batchplane/shared/identity"
 	"github.com/batchplane/batchplane/shared/prices"
 	"github.com/batchplane/batchplane/shared/store"
 	"github.com/batchplane/batchplane/shared/store/storetest"
@@ -313,6 +317,8 @@ func TestSubmitRules(t *testing.T) {
 		{"missing placeholder", batches.SubmitInput{ToolID: &tool.ID, Args: []map[string]string{{"input": "a", "level": "1"}, {"input": "b"}}}, "args[1]", `"level"`},
 		{"no args", batches.SubmitInput{ToolID: &tool.ID}, "args", "required"},
 		{"no tool", batches.SubmitInput{ToolID: ptr("T-NOPE"), Args: argsN(1)}, "tool_id", "does not exist"},
+		{"huge tool id", batches.SubmitInput{ToolID: ptr(strings.Repeat("T", 3000)), Args: argsN(1)}, "tool_id", "at most"},
+		{"huge account id", batches.SubmitInput{ToolID: &tool.ID, Args: argsN(1), AccountID: ptr(strings.Repeat("A", 3000))}, "account_id", "characters"},
 		{"big args", batches.SubmitInput{ToolID: &tool.ID, Args: []map[string]string{{"input": strings.Repeat("x", 256<<10), "level": "1"}}}, "args[0]", "bytes"},
 		{"max_running", batches.SubmitInput{ToolID: &tool.ID, Args: argsN(1), MaxRunning: ptr(0)}, "max_running", "from 1"},
 		{"bad cpu", batches.SubmitInput{ToolID: &tool.ID, Args: argsN(1), Hardware: &batches.HardwareInput{CPU: ptr(0.3)}}, "hardware.cpu", "quarters"},
@@ -379,5 +385,70 @@ func TestDispatchRespectsMaxRunningAndDeletes(t *testing.T) {
 	}
 	if err := f.svc.DeleteTool(f.admin, tool.ID); err != nil {
 		t.Fatalf("DeleteTool after its batch went: %v", err)
+	}
+}
+
+// TestAbandonedCreationIsCleaned: a batch left CREATING by a crashed
+// submission is visible to no read, and once stale the sweep kicks it and
+// Dispatch deletes it and its jobs.
+func TestAbandonedCreationIsCleaned(t *testing.T) {
+	f := newFixture(t)
+	tool := f.tool(t, "echo", "{input}")
+	b, err := f.svc.Submit(f.admin, batches.SubmitInput{ToolID: &tool.ID, Args: argsN(3)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	old, _ := attributevalue.Marshal(time.Now().Add(-time.Hour).UTC())
+	_, err = f.st.DB.UpdateItem(context.Background(), &dynamodb.UpdateItemInput{TableName: &f.st.Table,
+		Key:                       map[string]types.AttributeValue{"PK": &types.AttributeValueMemberS{Value: "BATCH#" + b.ID}, "SK": &types.AttributeValueMemberS{Value: "BATCH"}},
+		UpdateExpression:          aws.String("SET #st = :c, CreatedAt = :old"),
+		ExpressionAttributeNames:  map[string]string{"#st": "State"},
+		ExpressionAttributeValues: map[string]types.AttributeValue{":c": &types.AttributeValueMemberS{Value: "CREATING"}, ":old": old}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.svc.Get(f.admin, b.ID); !errs.Is(err, errs.NotFound) {
+		t.Fatalf("Get of a CREATING batch = %v, want not found", err)
+	}
+	if n, err := f.svc.Sweep(context.Background(), 100); err != nil || n != 1 || f.kicks.n[b.ID] < 2 {
+		t.Fatalf("Sweep = %d, %v; kicks %v", n, err, f.kicks.n)
+	}
+	f.dispatchAll(t, b.ID)
+	if _, err := f.st.GetBatch(context.Background(), b.ID); !errs.Is(err, errs.NotFound) {
+		t.Fatalf("abandoned batch still stored: %v", err)
+	}
+	if js, _ := f.st.JobsAfter(context.Background(), b.ID, -1, 10, false); len(js) != 0 || len(f.ex.byName) != 0 {
+		t.Fatalf("%d jobs left, %d submitted", len(js), len(f.ex.byName))
+	}
+}
+
+// TestListingsPageOverShards: batches with several counter shards list in
+// exact pages (the shards between batch items are skipped), and the Scale
+// listing sums every shard's counts.
+func TestListingsPageOverShards(t *testing.T) {
+	f := newFixture(t)
+	tool := f.tool(t, "echo", "{input}")
+	var ids []string
+	for range 3 {
+		b, err := f.svc.Submit(f.admin, batches.SubmitInput{ToolID: &tool.ID, Args: argsN(1500)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, b.ID)
+	}
+	page, next, err := f.svc.List(f.admin, identity.Page{Limit: 2})
+	if err != nil || len(page) != 2 || next == "" || page[0].ID != ids[2] || page[1].ID != ids[1] {
+		t.Fatalf("first page: %d batches, next %q, %v", len(page), next, err)
+	}
+	rest, next, err := f.svc.List(f.admin, identity.Page{Limit: 2, Token: next})
+	if err != nil || len(rest) != 1 || next != "" || rest[0].ID != ids[0] {
+		t.Fatalf("second page: %v, next %q, %v", rest, next, err)
+	}
+	if err := f.svc.Observe(context.Background(), cloud.BatchJobState{BatchID: ids[0], Index: 1, Attempt: 1, Status: "FAILED", At: time.Now()}); err != nil {
+		t.Fatal(err)
+	}
+	n, bs, err := f.svc.ScaleList(f.admin, batches.ScaleQuery{Page: 1, PageSize: 10, Order: []string{"-failed_count"}})
+	if err != nil || n != 3 || bs[0].ID != ids[0] || bs[0].Counts.ByStatus[batches.Failed] != 1 || bs[0].Counts.ByStatus[batches.Submitted] != 1499 || bs[0].Shards != 2 {
+		t.Fatalf("Scale listing: %d, first %+v, %v", n, bs[0].Counts, err)
 	}
 }

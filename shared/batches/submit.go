@@ -9,6 +9,9 @@ import (
 	"github.com/batchplane/batchplane/shared/identity"
 )
 
+// maxIDLen bounds an id in a body (ids are short: T-XXXXXXXX).
+const maxIDLen = 64
+
 // shardsFor is how many counter items a batch of n jobs spreads its counts
 // over: one per 1,000 jobs, at most 16. A transition writes its job's
 // shard only, so AWS Batch's events for a 10,000-job batch contend on ten
@@ -40,8 +43,17 @@ func (s *Service) Submit(ctx context.Context, in SubmitInput) (Batch, error) {
 			f.Add("max_running", fmt.Sprintf("max_running must be from 1 to %d (leave it out for no cap).", MaxMaxRunning))
 		}
 	}
-	if in.ToolID == nil || *in.ToolID == "" {
+	// Ids are bounded before they reach a key (DynamoDB refuses keys
+	// over 2 KB with an error that is no client's fault).
+	if in.AccountID != nil && (*in.AccountID == "" || len(*in.AccountID) > maxIDLen) {
+		f.Add("account_id", fmt.Sprintf("account_id must be 1 to %d characters.", maxIDLen))
+	}
+	switch {
+	case in.ToolID == nil || *in.ToolID == "":
 		f.Add("tool_id", "tool_id is required.")
+		return Batch{}, f.Err()
+	case len(*in.ToolID) > maxIDLen:
+		f.Add("tool_id", fmt.Sprintf("tool_id must be at most %d characters.", maxIDLen))
 		return Batch{}, f.Err()
 	}
 	tool, err := s.GetTool(ctx, *in.ToolID)

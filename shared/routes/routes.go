@@ -170,7 +170,10 @@ var All = []Route{
 	{Name: "batches.job", Method: "GET", Path: "/batches/{batch_id}/jobs/{job_id}", Function: FnBatches, Summary: "Get a job of a batch"},
 	{Name: "batches.log", Method: "GET", Path: "/batches/{batch_id}/jobs/{job_id}/log", Function: FnBatches, Summary: "Get a page of a job's log", Query: []string{"next_token", "limit"}},
 	{Name: "batches.retry", Method: "POST", Path: "/batches/{batch_id}/retry", Function: FnBatches, Summary: "Rerun a batch's failed jobs"},
-	{Name: "scale.batches", Method: "GET", Path: "/v6/batches/", Function: FnBatches, Summary: "List batches (Scale)",
+	// Scale writes /v6/batches/; API Gateway refuses a route path ending
+	// in "/", so the route is /v6/batches: the router matches both, and
+	// in AWS the slashed spelling reaches it through $default.
+	{Name: "scale.batches", Method: "GET", Path: "/v6/batches", Function: FnBatches, Summary: "List batches (Scale; also at /v6/batches/)",
 		Query: []string{"page", "page_size", "started", "ended", "order", "status", "recipe_type_id", "recipe_type_name"}},
 
 	// Local-only: drive the local cloud (absent from AWS deployments).
