@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -37,6 +38,7 @@ import (
 // tells each job's status (set by the test).
 type batchAccount struct {
 	mu     sync.Mutex
+	calls  map[string]int
 	byName map[string]string
 	tags   map[string]map[string]string
 	status map[string]types.JobStatus
@@ -47,6 +49,7 @@ func (a *batchAccount) option(stack *middleware.Stack) error {
 		func(ctx context.Context, in middleware.InitializeInput, _ middleware.InitializeHandler) (middleware.InitializeOutput, middleware.Metadata, error) {
 			a.mu.Lock()
 			defer a.mu.Unlock()
+			a.calls[middleware.GetOperationName(ctx)]++
 			res, err := a.respond(middleware.GetOperationName(ctx), in.Parameters)
 			return middleware.InitializeOutput{Result: res}, middleware.Metadata{}, err
 		}), middleware.Before)
@@ -105,7 +108,7 @@ func newBatchFixture(t *testing.T) *batchFixture {
 	t.Helper()
 	db := storetest.Client(t)
 	sealer, _ := secrets.NewAESGCM(bytes.Repeat([]byte{3}, 32))
-	acct := &batchAccount{byName: map[string]string{}, tags: map[string]map[string]string{}, status: map[string]types.JobStatus{}}
+	acct := &batchAccount{calls: map[string]int{}, byName: map[string]string{}, tags: map[string]map[string]string{}, status: map[string]types.JobStatus{}}
 	p := cloudaws.New(aws.Config{Region: "us-east-1"}, cloudaws.WithAPIOptions(acct.option),
 		cloudaws.WithCredentials(func(cloud.Target) aws.CredentialsProvider {
 			return credentials.NewStaticCredentialsProvider("AK", "SK", "")
@@ -268,5 +271,46 @@ func TestBatchArgsTooLargeForAWS(t *testing.T) {
 	}
 	if len(f.acct.byName) != 2 {
 		t.Fatalf("AWS Batch got %d jobs, want the 2 that fit", len(f.acct.byName))
+	}
+}
+
+// TestDispatchLooksUpOnlyUnrecorded: a dispatch that stopped while
+// submitting jobs 0 and 1 (job 0 reached AWS Batch, its id was never
+// recorded) is resumed: only those two names are looked up (ListJobs),
+// job 0 keeps its first job, and every other job is submitted once
+// without a lookup.
+func TestDispatchLooksUpOnlyUnrecorded(t *testing.T) {
+	f := newBatchFixture(t)
+	const n = 10
+	args := make([]map[string]string, n)
+	for i := range args {
+		args[i] = map[string]string{"file": fmt.Sprint(i)}
+	}
+	b, err := f.svc.Batches.Submit(f.admin, batches.SubmitInput{ToolID: &f.tool.ID, Args: args, AccountID: &f.accID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	if busy, err := f.svc.Store.Lease(ctx, b.ID, "crashed", time.Now(), time.Minute); err != nil || busy {
+		t.Fatalf("lease: %v %v", busy, err)
+	}
+	if err := f.svc.Store.SetSubmitting(ctx, b.ID, "crashed", []int{0, 1}, true); err != nil {
+		t.Fatal(err)
+	}
+	f.acct.byName[batches.SpecName(b.ID, 0, 1)] = "first-0"
+	f.acct.calls = map[string]int{}
+	h := lambda.NewHandler(dispatch.NewWorker(f.svc.Batches, &recordKicks{}).Handle)
+	if _, err := h.Invoke(ctx, []byte(`{"batch_id": "`+b.ID+`"}`)); err != nil {
+		t.Fatal(err)
+	}
+	if f.acct.calls["ListJobs"] != 2 || f.acct.calls["SubmitJob"] != n-1 {
+		t.Fatalf("calls %v, want 2 ListJobs (the unrecorded jobs) and %d SubmitJob", f.acct.calls, n-1)
+	}
+	j, err := f.svc.Store.GetBatchJob(ctx, b.ID, 0)
+	if err != nil || j.ExternalID != "first-0" {
+		t.Fatalf("job 0: %q %v, want its first submission", j.ExternalID, err)
+	}
+	if got, _ := f.svc.Batches.Get(f.admin, b.ID); got.Counts.Dispatched != n {
+		t.Fatalf("dispatched %d, want %d", got.Counts.Dispatched, n)
 	}
 }

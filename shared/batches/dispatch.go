@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"time"
 
 	"github.com/batchplane/batchplane/shared/cloud"
@@ -110,7 +111,13 @@ func (s *Service) submitJobs(ctx context.Context, b Batch, holder string) (bool,
 		return true, nil, err
 	}
 	for i, j := range jobs {
-		ext, err := s.Cloud.Submit(ctx, t, spec(b, tool, j))
+		js := spec(b, tool, j)
+		// Only a job a stopped dispatch was submitting may have been
+		// submitted without its id recorded (b is read under the lease,
+		// consistently); any other Name is fresh, so the executor may skip
+		// looking it up (AWS: a ListJobs per job).
+		js.NeverSubmitted = !slices.Contains(b.Submitting, j.Index)
+		ext, err := s.Cloud.Submit(ctx, t, js)
 		rejected := errors.Is(err, cloud.ErrArgsTooLarge)
 		if err != nil && !rejected {
 			return true, pending[i:], fmt.Errorf("submit %s job %d: %w", b.ID, j.Index, err)
