@@ -223,6 +223,21 @@ func TestBatchEventsThroughLambda(t *testing.T) {
 	if err != nil || j.Reason != "Essential container in task exited: exit code 1" || j.LogID == "" || j.StartTime == nil {
 		t.Errorf("failed job %+v %v: want its reason, log stream and start time from the events", j, err)
 	}
+	// Another AWS account forwards genuine events of its own job tagged as
+	// one of ours: a job id that is not the recorded one changes nothing.
+	forged := f.event(t, "batch-job-state-succeeded.json", b, 0)
+	forged = bytes.ReplaceAll(forged, []byte(f.acct.byName[batches.SpecName(b.ID, 0, 1)]), []byte("11111111-2222-4333-8444-555555555555"))
+	retried := f.submit(t, 1)
+	for _, raw := range [][]byte{forged, f.event(t, "batch-job-state-running.json", retried, 0)} {
+		var e map[string]any
+		_ = json.Unmarshal(raw, &e)
+		e["detail"].(map[string]any)["jobId"] = "11111111-2222-4333-8444-555555555555"
+		raw, _ = json.Marshal(e)
+		if _, err := events.Invoke(ctx, raw); err != nil {
+			t.Fatal(err)
+		}
+	}
+	f.wantCounts(t, retried.ID, map[batches.Status]int{batches.Submitted: 1})
 	for _, s := range []string{"batch-job-state-foreign.json", "ec2-state-change-running.json"} {
 		raw, _ := os.ReadFile(filepath.Join("..", "..", "events", s))
 		if _, err := events.Invoke(ctx, raw); err != nil {

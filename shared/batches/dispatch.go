@@ -229,6 +229,11 @@ func (s *Service) Observe(ctx context.Context, st cloud.BatchJobState) error {
 		if err != nil {
 			return err
 		}
+		if st.Forwarded && (j.ExternalID == "" || j.ExternalID != st.ExternalID) {
+			slog.InfoContext(ctx, "forwarded batch job state ignored: not the recorded job", "batch", st.BatchID, "index", st.Index,
+				"status", st.Status, "external_id", st.ExternalID)
+			return nil
+		}
 		nj, changed := Apply(j, ev)
 		if !changed {
 			return nil

@@ -78,6 +78,13 @@ type BatchJobState struct {
 	StartedAt *time.Time
 	// LogID is the job's log (AWS: its CloudWatch log stream name).
 	LogID string
+	// Forwarded marks a state from an event a customer's account
+	// forwarded: any AWS account can forward genuine aws.batch events, with
+	// any tags, so such a state applies only to the job whose recorded
+	// ExternalID it carries (an AWS Batch job id is a random UUID that no
+	// other account learns), never to a job whose id is not recorded yet;
+	// the sweep's Describe, batchplane's own call, catches those up.
+	Forwarded bool
 }
 
 // LogLine is one line of a job's output.

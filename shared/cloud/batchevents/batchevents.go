@@ -141,6 +141,7 @@ func ParseEvent(raw []byte) (cloud.BatchJobState, bool, error) {
 		return cloud.BatchJobState{}, false, fmt.Errorf("event %s detail: %w", e.ID, err)
 	}
 	s, ok := d.State(e.Time)
+	s.Forwarded = ok
 	return s, ok, nil
 }
 

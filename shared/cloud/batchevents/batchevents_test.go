@@ -28,7 +28,7 @@ func TestParseEvent(t *testing.T) {
 	at := func(s string) time.Time { tm, _ := time.Parse(time.RFC3339, s); return tm }
 	started := time.UnixMilli(1764576100000).UTC()
 	stream := "batchplane-T-5e6f7a8b-1_0-1f2e3d4c/default/8a3c7e2d4b5f4a1e9c0d2b3a4f5e6d7c"
-	job := cloud.BatchJobState{BatchID: "B-0a1b2c3d", Index: 3, Attempt: 1, ExternalID: "4c7599ae-0a82-49aa-ba5a-4727fcce14a8"}
+	job := cloud.BatchJobState{BatchID: "B-0a1b2c3d", Index: 3, Attempt: 1, ExternalID: "4c7599ae-0a82-49aa-ba5a-4727fcce14a8", Forwarded: true}
 	with := func(status, when string, f func(*cloud.BatchJobState)) cloud.BatchJobState {
 		s := job
 		s.Status, s.At = status, at(when)
