@@ -55,6 +55,10 @@ func TestFunctionDependencies(t *testing.T) {
 		"task-provision":       {"autoscaling", "ec2", "elasticloadbalancing", "elasticloadbalancingv2"},
 		"task-stoprun":         {"autoscaling", "ec2", "elasticloadbalancing", "elasticloadbalancingv2"},
 		"task-finalize":        {"cloudwatch"},
+		// AWS Batch's compute environment finds the account's subnets and
+		// security groups through EC2 (shared/cloud/aws/batch).
+		routes.FnBatches:       {"ec2"},
+		routes.FnBatchDispatch: {"ec2"},
 	}
 	// batchFunctions use cloud.Batch in AWS: the dispatcher, the sweep
 	// (lost events) and the HTTP functions that read job logs; they assume
