@@ -134,3 +134,14 @@ func execPK(name string) string { return "EXEC#" + name }
 
 // idempPK is the item of an Idempotency-Key's first response, per scope.
 func idempPK(scope string) string { return "IDEMP#" + scope }
+
+// Kragle (issue 9): schedules, Kragle jobs and the stack numbers that
+// name batchplane jobs by integer. Ids are counters (COUNTER#SCHEDULE,
+// COUNTER#KRAGLEJOB, COUNTER#STACK), padded in sort keys so they sort as
+// numbers.
+const (
+	skSchedule   = "SCHEDULE"
+	gsiSchedules = "SCHEDULES"
+)
+
+func schedulePK(id int64) string { return fmt.Sprintf("SCHEDULE#%d", id) }
