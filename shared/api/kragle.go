@@ -25,6 +25,12 @@ func (s *Server) kragleRoutes() []endpoint {
 		op("kragle.schedules.add", http.StatusOK, bare, s.handleScheduleAdd),
 		op("kragle.schedules.update", http.StatusOK, bare, s.handleScheduleUpdate),
 		op("kragle.schedules.delete", http.StatusOK, bare, s.handleScheduleDelete),
+		op("kragle.jobs.list", http.StatusOK, bare, s.handleKragleJobsList),
+		op("kragle.jobs.get", http.StatusOK, bare, s.handleKragleJobGet),
+		op("kragle.jobs.byname", http.StatusOK, bare, s.handleKragleJobByName),
+		op("kragle.jobs.add", http.StatusOK, bare, s.handleKragleJobAdd),
+		op("kragle.jobs.update", http.StatusOK, bare, s.handleKragleJobUpdate),
+		op("kragle.jobs.delete", http.StatusOK, bare, s.handleKragleJobDelete),
 	}
 }
 

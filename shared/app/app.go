@@ -148,5 +148,5 @@ func BuildCore(ctx context.Context, c Config) (*Service, error) {
 	}
 	bs := batches.NewService(st, st, c.Batch, c.Kicker, time.Now, cat)
 	return &Service{Store: st, Identity: ids, Accounts: accs, Runs: rs, Jobs: js, Projects: projects.NewService(st, st),
-		Batches: bs, Kragle: &kragle.Service{Store: st, Now: time.Now}, Workflow: wf}, nil
+		Batches: bs, Kragle: &kragle.Service{Store: st, Stacks: js, Runs: rs, Now: time.Now}, Workflow: wf}, nil
 }

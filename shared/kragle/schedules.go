@@ -65,13 +65,19 @@ type Store interface {
 	ListSchedules(ctx context.Context) ([]Schedule, error)
 	// PutSchedule replaces an existing schedule.
 	PutSchedule(ctx context.Context, s Schedule) error
+	// DeleteSchedule deletes a schedule no Kragle job uses (Conflict
+	// otherwise).
 	DeleteSchedule(ctx context.Context, id int64) error
+
+	JobStore
 }
 
 // Service applies Kragle's rules on a Store.
 type Service struct {
-	Store Store
-	Now   func() time.Time
+	Store  Store
+	Stacks Stacks
+	Runs   Runner
+	Now    func() time.Time
 }
 
 func (s *Service) now() time.Time { return s.Now().UTC().Truncate(time.Millisecond) }
@@ -224,6 +230,11 @@ func (s *Service) UpdateSchedule(ctx context.Context, id int64, in ScheduleInput
 	sc.UpdatedAt = now
 	if err := s.Store.PutSchedule(ctx, sc); err != nil {
 		return Schedule{}, err
+	}
+	if in.Config != nil {
+		if err := s.rescheduleJobsOf(ctx, sc); err != nil {
+			return Schedule{}, err
+		}
 	}
 	return sc, nil
 }

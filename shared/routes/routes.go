@@ -186,6 +186,12 @@ var All = []Route{
 	{Name: "kragle.schedules.add", Method: "POST", Path: "/schedules", Function: FnKragle, Summary: "Create a schedule (Kragle)"},
 	{Name: "kragle.schedules.update", Method: "PUT", Path: "/schedules/{id}", Function: FnKragle, Summary: "Update a schedule (Kragle)"},
 	{Name: "kragle.schedules.delete", Method: "DELETE", Path: "/schedules/{id}", Function: FnKragle, Summary: "Delete a schedule no job uses"},
+	{Name: "kragle.jobs.list", Method: "GET", Path: "/jobs", Function: FnKragle, Summary: "List Kragle jobs (10 a page)", Query: []string{"page"}},
+	{Name: "kragle.jobs.get", Method: "GET", Path: "/jobs/byid/{id}", Function: FnKragle, Summary: "Get a Kragle job by id"},
+	{Name: "kragle.jobs.byname", Method: "GET", Path: "/jobs/byname/{name}", Function: FnKragle, Summary: "Get a Kragle job by name"},
+	{Name: "kragle.jobs.add", Method: "POST", Path: "/jobs", Function: FnKragle, Summary: "Schedule a stack (create a Kragle job)"},
+	{Name: "kragle.jobs.update", Method: "PUT", Path: "/jobs/{id}", Function: FnKragle, Summary: "Update a Kragle job"},
+	{Name: "kragle.jobs.delete", Method: "DELETE", Path: "/jobs/{id}", Function: FnKragle, Summary: "Delete a Kragle job (or queue it for deletion)"},
 
 	// Local-only: drive the local cloud (absent from AWS deployments).
 	{Name: "local.groups.add", Method: "POST", Path: "/local/accounts/{id}/AutoScalingGroups", Function: FnLocal, LocalOnly: true, Summary: "Add an Auto Scaling group to the local cloud", Admin: true},

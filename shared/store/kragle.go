@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
@@ -50,9 +51,32 @@ func (s *Store) CreateSchedule(ctx context.Context, sc kragle.Schedule) error {
 	return s.putSchedule(ctx, sc, notExists)
 }
 
-// PutSchedule implements kragle.Store.
+// PutSchedule implements kragle.Store: an UpdateItem of the schedule's
+// members, so the Refs its jobs count on it stay.
 func (s *Store) PutSchedule(ctx context.Context, sc kragle.Schedule) error {
-	return s.putSchedule(ctx, sc, exists)
+	av, err := attributevalue.MarshalMap(struct {
+		Name                *string
+		Once                bool
+		Config              any
+		ConfigAt, UpdatedAt any
+	}{sc.Name, sc.Once, sc.Config, sc.ConfigAt, sc.UpdatedAt})
+	if err != nil {
+		return fmt.Errorf("encode schedule %d: %w", sc.ID, err)
+	}
+	names := map[string]string{}
+	values := map[string]types.AttributeValue{}
+	var set []string
+	for k, v := range av {
+		names["#"+k], values[":"+k] = k, v
+		set = append(set, "#"+k+" = :"+k)
+	}
+	_, err = s.DB.UpdateItem(ctx, &dynamodb.UpdateItemInput{TableName: &s.Table, Key: key(schedulePK(sc.ID), skSchedule),
+		UpdateExpression: aws.String("SET " + strings.Join(set, ", ")), ConditionExpression: aws.String(exists),
+		ExpressionAttributeNames: names, ExpressionAttributeValues: values})
+	if isConditionFailed(err) {
+		return errs.NotFoundf("Schedule %d not found.", sc.ID)
+	}
+	return mapErr(fmt.Sprintf("update schedule %d", sc.ID), err)
 }
 
 func (s *Store) putSchedule(ctx context.Context, sc kragle.Schedule, cond string) error {
@@ -62,10 +86,7 @@ func (s *Store) putSchedule(ctx context.Context, sc kragle.Schedule, cond string
 	}
 	_, err = s.DB.PutItem(ctx, &dynamodb.PutItemInput{TableName: &s.Table, Item: av, ConditionExpression: aws.String(cond)})
 	if isConditionFailed(err) {
-		if cond == notExists {
-			return errs.E(errs.Conflict, "Schedule %d already exists.", sc.ID)
-		}
-		return errs.NotFoundf("Schedule %d not found.", sc.ID)
+		return errs.E(errs.Conflict, "Schedule %d already exists.", sc.ID)
 	}
 	return mapErr(fmt.Sprintf("put schedule %d", sc.ID), err)
 }
@@ -91,9 +112,13 @@ func (s *Store) ListSchedules(ctx context.Context) ([]kragle.Schedule, error) {
 // DeleteSchedule implements kragle.Store.
 func (s *Store) DeleteSchedule(ctx context.Context, id int64) error {
 	_, err := s.DB.DeleteItem(ctx, &dynamodb.DeleteItemInput{TableName: &s.Table, Key: key(schedulePK(id), skSchedule),
-		ConditionExpression: aws.String(exists)})
+		ConditionExpression:       aws.String(exists + " AND (attribute_not_exists(Refs) OR Refs = :zero)"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{":zero": num(0)}})
 	if isConditionFailed(err) {
-		return errs.NotFoundf("Schedule %d not found.", id)
+		if _, gerr := s.GetSchedule(ctx, id); gerr != nil {
+			return gerr
+		}
+		return errs.E(errs.Conflict, "Schedule %d is used by a job; delete the job or move it to another schedule first.", id)
 	}
 	return mapErr(fmt.Sprintf("delete schedule %d", id), err)
 }
