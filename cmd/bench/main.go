@@ -162,6 +162,9 @@ func main() {
 	if run("batches-local") {
 		batchesLocal()
 	}
+	if run("kragle") {
+		kragleLateness(ctx, db, root, sealer)
+	}
 	fmt.Printf("\n%d PASS, %d MISS\n", pass, miss)
 }
 
