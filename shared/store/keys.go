@@ -37,6 +37,7 @@ import (
 //	stack number        STACK#<n>              STACK
 //	Kragle job due      KRAGLEDUE              <unix nanos>#<id, padded>
 //	webhook             WEBHOOK#<id>           WEBHOOK            WEBHOOKS / <id>
+//	webhook delivery    WEBHOOK#<id>           DELIVERY#<unix nanos>#<msg id>#<attempt>  (TTL ExpiresAt)
 //	idempotency record  IDEMP#<user>#<key>     IDEMP              (TTL ExpiresAt)
 //	counter             COUNTER#<name>         COUNTER
 //	organization config ORG                    <name>
@@ -160,3 +161,19 @@ func stackPK(n int64) string      { return fmt.Sprintf("STACK#%d", n) }
 
 // dueSK orders the due index by fire time, then job.
 func dueSK(at time.Time, jobID int64) string { return nanos(at) + "#" + padID(jobID) }
+
+// Outbound webhooks: the webhook, and its delivery attempts in the same
+// partition, newest last in SK order, each expiring on its own (TTL).
+const (
+	skWebhook      = "WEBHOOK"
+	gsiWebhooks    = "WEBHOOKS"
+	deliveryPrefix = "DELIVERY#"
+)
+
+func webhookPK(id string) string { return "WEBHOOK#" + id }
+
+// deliverySK orders a webhook's attempts by time; the message id and the
+// attempt number keep two attempts in the same nanosecond apart.
+func deliverySK(at time.Time, msgID string, attempt int) string {
+	return fmt.Sprintf("%s%s#%s#%04d", deliveryPrefix, nanos(at), msgID, attempt)
+}
