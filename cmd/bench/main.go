@@ -124,8 +124,9 @@ func main() {
 	sealer := must(secrets.NewAESGCM(must(secrets.LoadOrCreateKeyFile(keyFile))))
 	var transitions atomic.Int64 // state machine transitions, counted by runTransitions
 	// NoDispatch: the batches section feeds job states itself and counts
-	// their writes; jobs really running would add theirs.
-	rt := must(local.Wire(ctx, local.WireOptions{DB: db, Table: table, Sealer: sealer, Root: root, NoDispatch: true,
+	// their writes; jobs really running would add theirs. No scheduler
+	// loop (ScheduleEvery < 0): its Query every tick would count too.
+	rt := must(local.Wire(ctx, local.WireOptions{DB: db, Table: table, Sealer: sealer, Root: root, NoDispatch: true, ScheduleEvery: -1,
 		OnTransition: func(string, string) { transitions.Add(1) }}))
 	defer rt.Close()
 	svc := rt.Service
@@ -160,6 +161,9 @@ func main() {
 	}
 	if run("batches-local") {
 		batchesLocal()
+	}
+	if run("kragle") {
+		kragleLateness(ctx, db, root, sealer)
 	}
 	fmt.Printf("\n%d PASS, %d MISS\n", pass, miss)
 }

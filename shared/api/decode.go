@@ -48,7 +48,10 @@ func decode(r *http.Request, v any) error {
 func decodeErr(err error) error {
 	var syn *json.SyntaxError
 	var typ *json.UnmarshalTypeError
+	var own *errs.Error
 	switch {
+	case errors.As(err, &own): // a member's UnmarshalJSON names it (stack_id)
+		return own
 	case errors.As(err, &syn):
 		return errs.Field("Body", fmt.Sprintf("Malformed JSON at offset %d.", syn.Offset))
 	case errors.As(err, &typ):

@@ -28,11 +28,14 @@ type jobSummaryJSON struct {
 	IsPrivateApp bool
 	ID           string `json:"Id" pattern:"^W-[0-9A-F]{8}$"`
 	Name         string
+	// StackNumber is the job's Kragle stack number (stack_id on /jobs;
+	// 0 for a job made before stacks were numbered).
+	StackNumber int64
 }
 
 func jobSummary(j jobs.Job) jobSummaryJSON {
 	return jobSummaryJSON{Runs: float64(j.Runs), IsScheduled: j.IsScheduled, IsExecuting: j.IsExecuting(),
-		Engine: jobs.EngineCluster, AppName: j.App, ID: j.ID, Name: j.Name}
+		Engine: jobs.EngineCluster, AppName: j.App, ID: j.ID, Name: j.Name, StackNumber: j.Number}
 }
 
 // handleJobsList handles "GET /api/jobs" (and Batchly's "GET /api/Jobs").

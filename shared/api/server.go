@@ -20,6 +20,7 @@ import (
 	"github.com/batchplane/batchplane/shared/idempotency"
 	"github.com/batchplane/batchplane/shared/identity"
 	"github.com/batchplane/batchplane/shared/jobs"
+	"github.com/batchplane/batchplane/shared/kragle"
 	"github.com/batchplane/batchplane/shared/projects"
 	"github.com/batchplane/batchplane/shared/routes"
 	"github.com/batchplane/batchplane/shared/runs"
@@ -43,6 +44,8 @@ type Deps struct {
 	// Batches serves /tools, /batches and /v6/batches/.
 	Batches *batches.Service
 	Runs    *runs.Service
+	// Kragle serves Kragle.io's /schedules and /jobs.
+	Kragle *kragle.Service
 	// Idempotency keeps first responses of POSTs sent with Idempotency-Key.
 	// Sealer seals those whose route has a SecretResponse.
 	Sealer      identity.Sealer

@@ -22,6 +22,9 @@ const (
 	// surfaceScale is Scale's /v6/ (seed 004): Django REST framework's
 	// {"detail": …} and, for bad input, field → [messages].
 	surfaceScale
+	// surfaceKragle is Kragle.io's /schedules and /jobs (seed 003): bare
+	// JSON, {"error": "<message>"}.
+	surfaceKragle
 )
 
 // surfaceOf returns the surface of a request path.
@@ -32,6 +35,8 @@ func surfaceOf(path string) surface {
 		return surfaceBatches
 	case underSeg(p, "/v6"):
 		return surfaceScale
+	case underSeg(p, "/schedules"), underSeg(p, "/jobs"):
+		return surfaceKragle
 	}
 	return surfaceAPI
 }
@@ -45,6 +50,8 @@ func errorComponent(sf surface) string {
 		return "BatchesError"
 	case surfaceScale:
 		return "ScaleError"
+	case surfaceKragle:
+		return "KragleError"
 	}
 	return "Error"
 }
@@ -100,6 +107,8 @@ func writeSurfaceError(w http.ResponseWriter, r *http.Request, sf surface, err e
 		body = m
 	case sf == surfaceScale:
 		body = map[string]string{"detail": msg}
+	case sf == surfaceKragle:
+		body = kragleError{Error: kragleMessage(msg, fields)}
 	default:
 		body = batchesError{Error: batchesErrorBody{Code: string(code), Message: msg, Fields: fields}}
 	}
@@ -126,6 +135,7 @@ func surfaceErrorSchemas() obj {
 	return obj{
 		"BatchesError": strict(obj{"error": obj{"type": "object", "required": []string{"code", "message"}, "additionalProperties": false,
 			"properties": obj{"code": str(), "message": str(), "fields": obj{"type": "object", "additionalProperties": str()}}}}),
+		"KragleError": strict(obj{"error": str()}),
 		"ScaleError": obj{"type": "object", "minProperties": 1, "oneOf": []any{
 			strict(obj{"detail": str()}),
 			obj{"type": "object", "not": obj{"required": []string{"detail"}}, "additionalProperties": obj{"type": "array", "items": str()}},

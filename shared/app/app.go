@@ -22,6 +22,7 @@ import (
 	"github.com/batchplane/batchplane/shared/cloud"
 	"github.com/batchplane/batchplane/shared/identity"
 	"github.com/batchplane/batchplane/shared/jobs"
+	"github.com/batchplane/batchplane/shared/kragle"
 	"github.com/batchplane/batchplane/shared/prices"
 	"github.com/batchplane/batchplane/shared/projects"
 	"github.com/batchplane/batchplane/shared/runs"
@@ -72,6 +73,7 @@ type Service struct {
 	Jobs     *jobs.Service
 	Projects *projects.Service
 	Batches  *batches.Service
+	Kragle   *kragle.Service
 	Workflow *workflow.Workflow
 	// API is the router; nil for the workflow's functions (BuildCore),
 	// which serve no HTTP.
@@ -96,6 +98,7 @@ func Build(ctx context.Context, c Config) (*Service, error) {
 		Jobs:        svc.Jobs,
 		Projects:    svc.Projects,
 		Batches:     svc.Batches,
+		Kragle:      svc.Kragle,
 	})
 	if err != nil {
 		return nil, err
@@ -145,5 +148,5 @@ func BuildCore(ctx context.Context, c Config) (*Service, error) {
 	}
 	bs := batches.NewService(st, st, c.Batch, c.Kicker, time.Now, cat)
 	return &Service{Store: st, Identity: ids, Accounts: accs, Runs: rs, Jobs: js, Projects: projects.NewService(st, st),
-		Batches: bs, Workflow: wf}, nil
+		Batches: bs, Kragle: &kragle.Service{Store: st, Stacks: js, Runs: rs, Now: time.Now}, Workflow: wf}, nil
 }

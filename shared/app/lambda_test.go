@@ -125,7 +125,7 @@ func TestEventsThroughLambdaAdapter(t *testing.T) {
 // RequestId in their body (/api and /health); seed 002's and Scale's are
 // bare JSON, with the id in the X-Request-Id header only.
 func isEnveloped(path string) bool {
-	for _, p := range []string{"/batches", "/tools", "/v6/"} {
+	for _, p := range []string{"/batches", "/tools", "/v6/", "/schedules", "/jobs"} {
 		if strings.HasPrefix(path, p) {
 			return false
 		}

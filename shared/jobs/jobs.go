@@ -22,9 +22,12 @@ const EngineCluster = "Cluster"
 
 // Job is something that can be executed into runs.
 type Job struct {
-	ID   string // W-XXXXXXXX
-	Name string
-	App  string // AppASG or AppAMI
+	ID string // W-XXXXXXXX
+	// Number is the job's stack number: Kragle's integer stack_id
+	// (issue 9). Jobs created before it have none (0).
+	Number int64
+	Name   string
+	App    string // AppASG or AppAMI
 	// AccountID is the account the job runs in; its teams, read when the
 	// job is read, are who sees the job (accounts.Sees).
 	AccountID string
@@ -41,7 +44,7 @@ type Job struct {
 	AMI *AMIConfig // when App is AppAMI
 
 	Runs        int    // how many runs it has had
-	IsScheduled bool   // set by schedules (a later issue)
+	IsScheduled bool   // a Kragle job binds it (the store counts them)
 	ActiveRunID string // the run in progress, "" when idle
 
 	CreatedAt time.Time
@@ -110,6 +113,8 @@ type ScalingPolicy struct {
 // Store persists jobs. CreateJob counts a reference on the job's account
 // (and project) so neither can be deleted while jobs use it.
 type Store interface {
+	// NextStackNumber numbers a new job (its Kragle stack number).
+	NextStackNumber(ctx context.Context) (int64, error)
 	CreateJob(ctx context.Context, j Job) error
 	GetJob(ctx context.Context, id string) (Job, error)
 	// ListJobs lists one page of every team's jobs (the service keeps the
@@ -118,6 +123,7 @@ type Store interface {
 	// UpdateJob replaces the job's configuration (not Runs/ActiveRunID),
 	// moving its project reference from old's project when it changed.
 	UpdateJob(ctx context.Context, old, j Job) error
-	// DeleteJob deletes an idle job; errs.Conflict while it is executing.
+	// DeleteJob deletes an idle job; errs.Conflict while it is executing
+	// or a Kragle job binds it.
 	DeleteJob(ctx context.Context, j Job) error
 }

@@ -136,6 +136,9 @@ func (s *Service) Create(ctx context.Context, app string, in Input) (Job, error)
 	if err := s.apply(ctx, &j, in, &a); err != nil {
 		return Job{}, err
 	}
+	if j.Number, err = s.Store.NextStackNumber(ctx); err != nil {
+		return Job{}, err
+	}
 	if err := s.Store.CreateJob(ctx, j); err != nil {
 		return Job{}, err
 	}

@@ -24,6 +24,7 @@ import (
 	"github.com/batchplane/batchplane/shared/batches"
 	localcloud "github.com/batchplane/batchplane/shared/cloud/local"
 	"github.com/batchplane/batchplane/shared/identity"
+	"github.com/batchplane/batchplane/shared/kragle"
 	"github.com/batchplane/batchplane/shared/prices"
 	"github.com/batchplane/batchplane/shared/runs"
 	"github.com/batchplane/batchplane/shared/secrets"
@@ -216,6 +217,15 @@ type WireOptions struct {
 	// OnTransition, when set, is called on every state an execution
 	// enters (the bench counts transitions).
 	OnTransition func(execution, state string)
+	// Now is the clock of Kragle's schedules: the scheduler fires by it
+	// and the service computes next fire times by it (nil = time.Now; tests
+	// move it instead of waiting).
+	Now func() time.Time
+	// ScheduleEvery is the scheduler's period (0 = DefaultScheduleEvery;
+	// negative = no scheduler loop: FireDue only).
+	ScheduleEvery time.Duration
+	// OnFire, when set, sees every Kragle firing.
+	OnFire func(kragle.Fired)
 }
 
 // Runtime is the wired local service.
@@ -228,6 +238,7 @@ type Runtime struct {
 	Batch          *localcloud.Batch
 	ResumedBatches int
 	batches        *batchRuntime
+	sched          *scheduler
 	cancel         context.CancelFunc
 	done           chan struct{}
 }
@@ -278,11 +289,32 @@ func Wire(ctx context.Context, o WireOptions) (*Runtime, error) {
 	ready <- svc.Workflow
 	rt.Service, rt.Cloud, rt.Executions, rt.Batch, rt.batches = svc, lc, ex, br.exec, br
 	go rt.sweep(ctx, svc.Workflow, o.SweepEvery)
+	rt.startScheduler(ctx, o)
 	if rt.ResumedBatches, err = br.bind(ctx, svc.Batches); err != nil {
 		rt.Close()
 		return nil, err
 	}
 	return rt, nil
+}
+
+// startScheduler starts the Kragle scheduler on o's clock, which becomes
+// the Kragle service's too.
+func (rt *Runtime) startScheduler(ctx context.Context, o WireOptions) {
+	now := o.Now
+	if now == nil {
+		now = time.Now
+	}
+	rt.Service.Kragle.Now = now
+	every := o.ScheduleEvery
+	if every == 0 {
+		every = DefaultScheduleEvery
+	}
+	rt.sched = &scheduler{svc: rt.Service.Kragle, now: now, every: every, onFire: o.OnFire, done: make(chan struct{})}
+	if every < 0 {
+		close(rt.sched.done)
+		return
+	}
+	go rt.sched.run(ctx)
 }
 
 // eventHandler hands the local cloud's EventBridge events to the workflow
@@ -335,6 +367,7 @@ func (rt *Runtime) sweep(ctx context.Context, wf *workflow.Workflow, every time.
 func (rt *Runtime) Close() {
 	rt.cancel()
 	<-rt.done
+	<-rt.sched.done
 	rt.Executions.Wait()
 	rt.batches.close()
 	rt.Cloud.Close()

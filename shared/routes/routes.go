@@ -76,6 +76,7 @@ const (
 	FnLocal    = "local"
 	FnTools    = "tools"
 	FnBatches  = "batches"
+	FnKragle   = "kragle"
 )
 
 // All is every route batchplane serves in AWS and locally.
@@ -176,6 +177,21 @@ var All = []Route{
 	// in AWS the slashed spelling reaches it through $default.
 	{Name: "scale.batches", Method: "GET", Path: "/v6/batches", Function: FnBatches, Summary: "List batches (Scale; also at /v6/batches/)",
 		Query: []string{"page", "page_size", "started", "ended", "order", "status", "recipe_type_id", "recipe_type_name"}},
+
+	// Kragle.io (seed 003 and its Schedules topic): integer ids, Kragle's
+	// pages and {"error": …}. Every route needs auth (Kragle serves the
+	// schedules' GETs without: docs/api.md).
+	{Name: "kragle.schedules.list", Method: "GET", Path: "/schedules", Function: FnKragle, Summary: "List schedules (Kragle; 10 a page)", Query: []string{"page"}},
+	{Name: "kragle.schedules.get", Method: "GET", Path: "/schedules/byid/{id}", Function: FnKragle, Summary: "Get a schedule (Kragle)"},
+	{Name: "kragle.schedules.add", Method: "POST", Path: "/schedules", Function: FnKragle, Summary: "Create a schedule (Kragle)"},
+	{Name: "kragle.schedules.update", Method: "PUT", Path: "/schedules/{id}", Function: FnKragle, Summary: "Update a schedule (Kragle)"},
+	{Name: "kragle.schedules.delete", Method: "DELETE", Path: "/schedules/{id}", Function: FnKragle, Summary: "Delete a schedule no job uses"},
+	{Name: "kragle.jobs.list", Method: "GET", Path: "/jobs", Function: FnKragle, Summary: "List Kragle jobs (10 a page)", Query: []string{"page"}},
+	{Name: "kragle.jobs.get", Method: "GET", Path: "/jobs/byid/{id}", Function: FnKragle, Summary: "Get a Kragle job by id"},
+	{Name: "kragle.jobs.byname", Method: "GET", Path: "/jobs/byname/{name}", Function: FnKragle, Summary: "Get a Kragle job by name"},
+	{Name: "kragle.jobs.add", Method: "POST", Path: "/jobs", Function: FnKragle, Summary: "Schedule a stack (create a Kragle job)"},
+	{Name: "kragle.jobs.update", Method: "PUT", Path: "/jobs/{id}", Function: FnKragle, Summary: "Update a Kragle job"},
+	{Name: "kragle.jobs.delete", Method: "DELETE", Path: "/jobs/{id}", Function: FnKragle, Summary: "Delete a Kragle job (or queue it for deletion)"},
 
 	// Local-only: drive the local cloud (absent from AWS deployments).
 	{Name: "local.groups.add", Method: "POST", Path: "/local/accounts/{id}/AutoScalingGroups", Function: FnLocal, LocalOnly: true, Summary: "Add an Auto Scaling group to the local cloud", Admin: true},

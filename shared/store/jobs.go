@@ -21,7 +21,17 @@ var _ jobs.Store = (*Store)(nil)
 type jobItem struct {
 	PK, SK, Type   string
 	GSI1PK, GSI1SK string
+	// KragleJobs counts the Kragle jobs bound to the job (stackRef): it is
+	// the job's IsScheduled.
+	KragleJobs int64
 	jobs.Job
+}
+
+// job is the item's job with IsScheduled read from its Kragle jobs.
+func (it jobItem) job() jobs.Job {
+	j := it.Job
+	j.IsScheduled = it.KragleJobs > 0
+	return j
 }
 
 func jobItemOf(j jobs.Job) jobItem {
@@ -49,14 +59,23 @@ func (s *Store) CreateJob(ctx context.Context, j jobs.Job) error {
 	if j.ProjectID != "" {
 		items = append(items, s.projectRef(j.ProjectID, 1))
 	}
-	return s.transact(ctx, "create job", items, func(i int) error {
-		switch i {
-		case 0:
-			return errs.E(errs.Conflict, "Job %q already exists.", j.ID)
-		case 1:
-			return errs.Field("AccountId", fmt.Sprintf("Account %q does not exist.", j.AccountID))
+	if j.Number > 0 {
+		n, err := s.stackNumberPut(j.Number, j.ID)
+		if err != nil {
+			return err
 		}
-		return errs.Field("ProjectId", fmt.Sprintf("Project %q does not exist.", j.ProjectID))
+		items = append(items, n)
+	}
+	return s.transact(ctx, "create job", items, func(i int) error {
+		switch {
+		case i == 0:
+			return errs.E(errs.Conflict, "Job %q already exists.", j.ID)
+		case i == 1:
+			return errs.Field("AccountId", fmt.Sprintf("Account %q does not exist.", j.AccountID))
+		case i == 2 && j.ProjectID != "":
+			return errs.Field("ProjectId", fmt.Sprintf("Project %q does not exist.", j.ProjectID))
+		}
+		return errs.E(errs.Conflict, "Stack number %d is taken; retry.", j.Number)
 	})
 }
 
@@ -66,12 +85,12 @@ func (s *Store) GetJob(ctx context.Context, id string) (jobs.Job, error) {
 	if err := s.getItem(ctx, jobPKOf(id), skJob, &it, "Job "+strconv.Quote(id)); err != nil {
 		return jobs.Job{}, err
 	}
-	return it.Job, nil
+	return it.job(), nil
 }
 
 // ListJobs implements jobs.Store.
 func (s *Store) ListJobs(ctx context.Context, p identity.Page) ([]jobs.Job, string, error) {
-	return listPage(ctx, s, collectionQuery(gsiJobs, "jobs", p), "jobs", func(it jobItem) jobs.Job { return it.Job })
+	return listPage(ctx, s, collectionQuery(gsiJobs, "jobs", p), "jobs", jobItem.job)
 }
 
 // UpdateJob implements jobs.Store: the configuration changes, the run
@@ -158,18 +177,22 @@ func (s *Store) jobUpdate(j jobs.Job, project bool) (*types.Update, error) {
 // DeleteJob implements jobs.Store.
 func (s *Store) DeleteJob(ctx context.Context, j jobs.Job) error {
 	d := types.TransactWriteItem{Delete: &types.Delete{
-		TableName:                 &s.Table,
-		Key:                       key(jobPKOf(j.ID), skJob),
-		ConditionExpression:       aws.String("attribute_exists(PK) AND (attribute_not_exists(ActiveRunID) OR ActiveRunID = :empty)"),
-		ExpressionAttributeValues: map[string]types.AttributeValue{":empty": str("")},
+		TableName: &s.Table,
+		Key:       key(jobPKOf(j.ID), skJob),
+		ConditionExpression: aws.String("attribute_exists(PK) AND (attribute_not_exists(ActiveRunID) OR ActiveRunID = :empty)" +
+			" AND (attribute_not_exists(KragleJobs) OR KragleJobs = :zero)"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{":empty": str(""), ":zero": num(0)},
 	}}
 	items := []types.TransactWriteItem{d, s.accountRef(j.AccountID, -1)}
 	if j.ProjectID != "" {
 		items = append(items, s.projectRef(j.ProjectID, -1))
 	}
+	if j.Number > 0 {
+		items = append(items, types.TransactWriteItem{Delete: &types.Delete{TableName: &s.Table, Key: key(stackPK(j.Number), skStack)}})
+	}
 	return s.transact(ctx, "delete job", items, func(i int) error {
 		if i == 0 {
-			return errs.E(errs.Conflict, "Job %s is executing; stop its run before deleting it.", j.ID)
+			return errs.E(errs.Conflict, "Job %s is executing or a Kragle job (/jobs) is scheduled on it; stop its run or delete that job first.", j.ID)
 		}
 		return nil
 	})

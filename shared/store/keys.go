@@ -32,7 +32,10 @@ import (
 //	batch               BATCH#<B-id>           BATCH              BATCHES / <created>#<B-id>      TOOLBATCHES#<T-id> / <B-id>
 //	batch counter shard BATCH#<B-id>           BATCH#C<nn>        BATCHES / <created>#<B-id>#C<nn>
 //	batch job           BATCH#<B-id>           JOB#<index, 6>                                     BATCHWAIT#<B-id> / JOB#<index> (while waiting)
-//	schedule            SCHEDULE#<id>          SCHEDULE           SCHEDULES / <id>
+//	schedule            SCHEDULE#<id>          SCHEDULE           SCHEDULES / <id, padded>
+//	Kragle job          KRAGLEJOB#<id>         KRAGLEJOB          KRAGLEJOBS / <id, padded>
+//	stack number        STACK#<n>              STACK
+//	Kragle job due      KRAGLEDUE              <unix nanos>#<id, padded>
 //	webhook             WEBHOOK#<id>           WEBHOOK            WEBHOOKS / <id>
 //	webhook delivery    WEBHOOK#<id>           DELIVERY#<unix nanos>#<msg id>#<attempt>  (TTL ExpiresAt)
 //	idempotency record  IDEMP#<user>#<key>     IDEMP              (TTL ExpiresAt)
@@ -135,6 +138,29 @@ func execPK(name string) string { return "EXEC#" + name }
 
 // idempPK is the item of an Idempotency-Key's first response, per scope.
 func idempPK(scope string) string { return "IDEMP#" + scope }
+
+// Kragle (issue 9): schedules, Kragle jobs and the stack numbers that
+// name batchplane jobs by integer. Ids are counters (COUNTER#SCHEDULE,
+// COUNTER#KRAGLEJOB, COUNTER#STACK), padded in sort keys so they sort as
+// numbers.
+const (
+	skSchedule    = "SCHEDULE"
+	gsiSchedules  = "SCHEDULES"
+	skKragleJob   = "KRAGLEJOB"
+	gsiKragleJobs = "KRAGLEJOBS"
+	skStack       = "STACK"
+	// pkKragleDue partitions the due index: one item per enabled Kragle
+	// job at its next fire time, so the scheduler reads what is due with
+	// one Query (SK <= now).
+	pkKragleDue = "KRAGLEDUE"
+)
+
+func schedulePK(id int64) string  { return fmt.Sprintf("SCHEDULE#%d", id) }
+func kragleJobPK(id int64) string { return fmt.Sprintf("KRAGLEJOB#%d", id) }
+func stackPK(n int64) string      { return fmt.Sprintf("STACK#%d", n) }
+
+// dueSK orders the due index by fire time, then job.
+func dueSK(at time.Time, jobID int64) string { return nanos(at) + "#" + padID(jobID) }
 
 // Outbound webhooks: the webhook, and its delivery attempts in the same
 // partition, newest last in SK order, each expiring on its own (TTL).
