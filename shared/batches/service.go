@@ -291,14 +291,10 @@ func (s *Service) chooseAccount(ctx context.Context, p identity.Principal, id, r
 			return a, "", err
 		}
 	} else {
-		as, _, err := s.Accounts.ListAccounts(ctx, p.Scope(), identity.Page{Limit: 1})
-		if err != nil {
+		var err error
+		if a, err = s.firstAccount(ctx, p); err != nil {
 			return a, "", err
 		}
-		if len(as) == 0 {
-			return a, "", errs.Field("account_id", "No account is registered for your teams; register one (POST /api/accounts/CloudFrontAWS) or name one.")
-		}
-		a = as[0]
 	}
 	r := a.BaseRegion
 	if region != nil {
@@ -308,4 +304,26 @@ func (s *Service) chooseAccount(ctx context.Context, p identity.Principal, id, r
 		r = *region
 	}
 	return a, r, nil
+}
+
+// firstAccount returns the first account p sees. The listing filters by
+// team after DynamoDB's Limit, so a page may be empty while later ones
+// are not: it reads pages until one holds an account (a single page of
+// one made a User whose team's account sorts after another team's told
+// "No account is registered for your teams").
+func (s *Service) firstAccount(ctx context.Context, p identity.Principal) (accounts.Account, error) {
+	pg := identity.Page{Limit: 100}
+	for {
+		as, next, err := s.Accounts.ListAccounts(ctx, p.Scope(), pg)
+		if err != nil {
+			return accounts.Account{}, err
+		}
+		if len(as) > 0 {
+			return as[0], nil
+		}
+		if next == "" {
+			return accounts.Account{}, errs.Field("account_id", "No account is registered for your teams; register one (POST /api/accounts/CloudFrontAWS) or name one.")
+		}
+		pg.Token = next
+	}
 }
