@@ -2,6 +2,7 @@ package batches
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"time"
@@ -52,11 +53,16 @@ func NewService(st Store, accs Accounts, cl cloud.Batch, k Kicker, now func() ti
 
 func (s *Service) now() time.Time { return s.Now().UTC().Truncate(time.Millisecond) }
 
-// CreateTool creates a tool owned by the caller and their teams.
+// CreateTool creates a tool owned by the caller and their teams. Where
+// the executor runs jobs on this machine (cloud.OnHost: make run), only
+// an Administrator may: a tool's command would run as the server's user.
 func (s *Service) CreateTool(ctx context.Context, in ToolInput) (Tool, error) {
 	p, err := identity.Caller(ctx)
 	if err != nil {
 		return Tool{}, err
+	}
+	if h, ok := s.Cloud.(cloud.OnHost); ok && h.RunsOnHost() && !p.IsAdmin() {
+		return Tool{}, errs.E(errs.Forbidden, "Here a tool's command runs on this machine as the server's user; only an Administrator may register one.")
 	}
 	t, err := NewTool(in)
 	if err != nil {
@@ -246,6 +252,9 @@ func (s *Service) Log(ctx context.Context, batchID, jobID, token string, limit i
 		return Job{}, nil, "", err
 	}
 	lines, next, err := s.Cloud.Logs(ctx, t, j.LogID, token, limit)
+	if errors.Is(err, cloud.ErrBadLogToken) {
+		return Job{}, nil, "", errs.Field("next_token", "next_token is not a token this job's log gave.")
+	}
 	if err != nil {
 		return Job{}, nil, "", fmt.Errorf("logs of %s job %d: %w", b.ID, j.Index, err)
 	}
