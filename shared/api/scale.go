@@ -156,6 +156,13 @@ func scaleQuery(q url.Values, now time.Time) (batches.ScaleQuery, error) {
 	return out, f.Err()
 }
 
+// hostRE is a Host header pageURL may put in a URL: a DNS name or
+// bracketed IPv6 address, with an optional port. Go's own server refuses
+// malformed Hosts, but behind API Gateway the Lambda adapter copies the
+// header as sent, and one holding '@', '/' or '?' would make next point
+// at another host.
+var hostRE = regexp.MustCompile(`^(?:[A-Za-z0-9](?:[A-Za-z0-9.-]{0,252})|\[[0-9A-Fa-f:.]{2,45}\])(?::[0-9]{1,5})?$`)
+
 // pageURL is the listing's URL for another page, as DRF builds it.
 func pageURL(r *http.Request, page int) *string {
 	q := r.URL.Query()
@@ -173,6 +180,9 @@ func (s *Server) handleScaleBatches(r *http.Request, _ *noBody) (*scalePageJSON,
 	// A query Go cannot parse whole (a ';' separator, a bad escape) is a
 	// 400, not a listing with that parameter silently dropped (DRF would
 	// refuse order=id;x as an unknown field).
+	if !hostRE.MatchString(r.Host) {
+		return nil, errs.Field("Host", "The Host header must be a host name or address, with an optional port.")
+	}
 	raw, err := url.ParseQuery(r.URL.RawQuery)
 	if err != nil {
 		return nil, errs.E(errs.Invalid, "The query string is malformed: separate parameters with & and percent-encode values.")

@@ -3,6 +3,7 @@ package api_test
 import (
 	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"strings"
 	"testing"
@@ -255,5 +256,17 @@ func TestAPI4ScaleQueryAbuse(t *testing.T) {
 	if err != nil || next.Scheme != "http" || next.Host != srv.Host || next.Path != "/v6/batches/" || next.Query().Get("x") != "<script>\"\r\n" ||
 		strings.ContainsAny(got.Body["next"].(string), "<>\"\r\n ") {
 		t.Errorf("next %q, want %s's own host and scheme with the query encoded", got.Body["next"], srv.Host)
+	}
+	// Behind API Gateway no Go server checks Host: the Lambda adapter
+	// hands the handler the header as sent.
+	for _, host := range []string{"a@evil.example", "evil.example/x", "evil.example?x=", "evil.example#", "[::1]x"} {
+		req := httptest.NewRequest("GET", "/v6/batches/?page_size=1", nil)
+		req.Host = host
+		req.Header.Set("Authorization", "ApiKey "+a.AccessKey+":"+a.SecretKey)
+		w := httptest.NewRecorder()
+		e.svc.API.ServeHTTP(w, req)
+		if w.Code != 400 || strings.Contains(w.Body.String(), "evil") {
+			t.Errorf("Host %q: %d %s, want 400 and no URL built from it", host, w.Code, w.Body)
+		}
 	}
 }
