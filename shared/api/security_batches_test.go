@@ -85,6 +85,10 @@ func TestAPI1BatchesHideOtherTeams(t *testing.T) {
 	if theirs, none := msg(tt.accB), msg("A-DOESNOTEXIST"); theirs != none || theirs == "" {
 		t.Errorf("another team's account: %q; no account: %q; want the same refusal", theirs, none)
 	}
+	got := e.do("POST", "/batches", a, map[string]any{"tool_id": tool, "account_id": "A-DOESNOTEXIST", "args": []map[string]string{{"x": "1"}}})
+	if got.Status != 400 || got.batchesFields()["account_id"] == nil {
+		t.Errorf("an Administrator naming no account: %d %s, want 400 naming account_id", got.Status, got.Raw)
+	}
 	mine := e.do("POST", "/batches", &tt.userA, map[string]any{"tool_id": tool, "args": []map[string]string{{"x": "1"}}}).
 		want(t, 201).Body["batch_id"].(string)
 	if l := e.do("GET", "/batches", &tt.userA, nil).want(t, 200).array(t); len(l) != 1 || l[0].(map[string]any)["batch_id"] != mine {

@@ -293,10 +293,17 @@ func (s *Service) chooseAccount(ctx context.Context, p identity.Principal, id, r
 		if err != nil {
 			return a, "", err
 		}
+		// An Administrator sees every account without reading it: one
+		// that does not exist is the same 400 as for a User, not a 404
+		// for a body field.
+		if ok {
+			a, err = s.Accounts.GetAccount(ctx, *id)
+			ok = !errs.Is(err, errs.NotFound)
+		}
 		if !ok {
 			return a, "", errs.Field("account_id", fmt.Sprintf("Account %q does not exist.", *id))
 		}
-		if a, err = s.Accounts.GetAccount(ctx, *id); err != nil {
+		if err != nil {
 			return a, "", err
 		}
 	} else {
