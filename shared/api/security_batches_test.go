@@ -112,6 +112,21 @@ func TestAPI1BatchesHideOtherTeams(t *testing.T) {
 		t.Errorf("B's DELETE /batches deleted %v, want 1", n)
 	}
 	e.do("GET", "/batches/"+theirs, a, nil).want(t, 404)
+
+	// Tools are the organization's: B's batch of A's tool keeps it, and
+	// the 409 A gets does not name B's batch; B may not delete A's tool.
+	mineTool := e.newTool(t, &tt.userA, "echo", "{x}")
+	used := e.do("POST", "/batches", &tt.userB, map[string]any{"tool_id": mineTool, "args": []map[string]string{{"x": "1"}}}).
+		want(t, 201).Body["batch_id"].(string)
+	e.do("DELETE", "/tools/"+mineTool, &tt.userB, nil).want(t, 403)
+	if got := e.do("DELETE", "/tools/"+mineTool, &tt.userA, nil).want(t, 409); strings.Contains(string(got.Raw), used) {
+		t.Errorf("deleting a tool another team's batch uses names that batch: %s", got.Raw)
+	}
+	if got := e.do("DELETE", "/tools/"+mineTool, a, nil).want(t, 409); !strings.Contains(string(got.Raw), used) {
+		t.Errorf("the Administrator's 409 does not name the batch: %s", got.Raw)
+	}
+	e.do("DELETE", "/batches/"+used, &tt.userB, nil).want(t, 200)
+	e.do("DELETE", "/tools/"+mineTool, &tt.userA, nil).want(t, 200)
 }
 
 // TestAPI3BatchesInputIsBoundedAndTyped (API3:2023 and API4:2023): type

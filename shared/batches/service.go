@@ -121,6 +121,14 @@ func (s *Service) DeleteTool(ctx context.Context, id string) error {
 			return err
 		}
 		if b.State != Deleting && !b.Finished() {
+			// Another team's batch is not named: its id is theirs.
+			ok, err := s.visible(ctx, p, b.AccountID)
+			if err != nil {
+				return err
+			}
+			if !ok {
+				return errs.E(errs.Conflict, "Tool %s is used by a batch that has not finished.", id)
+			}
 			return errs.E(errs.Conflict, "Tool %s is used by batch %s, which has not finished; delete the batch or wait for it.", id, bid)
 		}
 	}
