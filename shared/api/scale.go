@@ -156,11 +156,12 @@ func scaleQuery(q url.Values, now time.Time) (batches.ScaleQuery, error) {
 	return out, f.Err()
 }
 
-// hostRE is a Host header pageURL may put in a URL: a DNS name or
-// bracketed IPv6 address, with an optional port. Go's own server refuses
-// malformed Hosts, but behind API Gateway the Lambda adapter copies the
-// header as sent, and one holding '@', '/' or '?' would make next point
-// at another host.
+// hostRE is a Host pageURL may put in a URL: a DNS name or bracketed
+// IPv6 address, with an optional port. Defence in depth: Go's own server
+// refuses malformed Hosts, and the Lambda adapter takes the host from API
+// Gateway's requestContext.domainName, not the header; but the handler
+// does not rely on who called it, and a Host holding '@', '/' or '?'
+// would make next point at another host.
 var hostRE = regexp.MustCompile(`^(?:[A-Za-z0-9](?:[A-Za-z0-9.-]{0,252})|\[[0-9A-Fa-f:.]{2,45}\])(?::[0-9]{1,5})?$`)
 
 // pageURL is the listing's URL for another page, as DRF builds it.
