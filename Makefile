@@ -68,6 +68,7 @@ vet:
 fuzz:
 	$(GO) test ./shared/api -run '^$$' -fuzz FuzzDecode -fuzztime 30s
 	$(GO) test ./shared/schedules -run '^$$' -fuzz FuzzParse -fuzztime 30s
+	$(GO) test ./shared/webhooks -run '^$$' -fuzz FuzzParseHost -fuzztime 30s
 
 clean:
 	rm -rf $(BUILD_DIR) infra/cdk.out

@@ -49,7 +49,7 @@ func newFunction(stack awscdk.Stack, name, buildDir string, table awsdynamodb.Ta
 		Handler:      jsii.String(spec.Handler),
 		Code:         awslambda.Code_FromAsset(jsii.String(filepath.Join(buildDir, name)), nil),
 		MemorySize:   jsii.Number(spec.MemoryMB),
-		Timeout:      awscdk.Duration_Seconds(jsii.Number(spec.TimeoutSeconds)),
+		Timeout:      awscdk.Duration_Seconds(jsii.Number(spec.Timeout(name))),
 		Tracing:      awslambda.Tracing_ACTIVE,
 		Role:         role,
 		LogGroup:     logs,

@@ -179,7 +179,7 @@ func TestFunctions(t *testing.T) {
 				"Handler":       spec.Handler,
 				"Architectures": []any{"arm64"},
 				"MemorySize":    spec.MemoryMB,
-				"Timeout":       spec.TimeoutSeconds,
+				"Timeout":       spec.Timeout(name),
 				"TracingConfig": map[string]any{"Mode": "Active"},
 			} {
 				if got := jsonString(p[prop]); got != jsonString(want) {

@@ -49,6 +49,7 @@ func newRunWorkflow(stack awscdk.Stack, buildDir string, table awsdynamodb.Table
 	grantRuns(sm, httpFns, workers[awaitStop.Function])
 	bus := newWorkerRules(stack, workers[routes.FnEvents], workers[routes.FnSweep])
 	grantEventBus(bus, httpFns[routes.FnAccounts], httpFns[routes.DefaultFunction])
+	newBatchWorkers(stack, workers, httpFns, bus)
 }
 
 // newRunStateMachine is the run state machine with the task functions'
@@ -142,26 +143,27 @@ func newWorkerRules(stack awscdk.Stack, events, sweep awslambda.Function) awseve
 // functions serving the accounts routes add a statement per registered
 // AWS account and remove it with the last account naming it
 // (shared/accounts/eventbridge). The stack's own statement refuses every
-// event whose source is not aws.ec2, which those per-account statements
+// event whose source is not aws.ec2 or aws.batch (customerSources), which those per-account statements
 // cannot say. A bus of its own, not the account's default bus, so that
 // statement binds nothing else in the account, and the 10 KB policy is
 // this stack's alone.
 func newCustomerBus(stack awscdk.Stack) awsevents.EventBus {
+	customerSources := []string{"aws.ec2", batchSource}
 	bus := awsevents.NewEventBus(stack, jsii.String("CustomerEvents"), &awsevents.EventBusProps{
 		EventBusName: jsii.String(*stack.StackName() + "-customer-events"),
-		Description:  jsii.String("Customers' EC2 events, from the registered accounts only"),
+		Description:  jsii.String("Customers' EC2 and AWS Batch events, from the registered accounts only"),
 	})
 	// StatementId is CloudFormation's physical id, unique in the account
 	// and region: it carries the stack's name.
 	awsevents.NewCfnEventBusPolicy(stack, jsii.String("CustomerEventsEc2Only"), &awsevents.CfnEventBusPolicyProps{
 		EventBusName: bus.EventBusName(),
-		StatementId:  jsii.String(*stack.StackName() + "-ec2-events-only"),
+		StatementId:  jsii.String(*stack.StackName() + "-ec2-and-batch-events-only"),
 		Statement: map[string]any{
 			"Effect":    "Deny",
 			"Principal": map[string]any{"AWS": "*"},
 			"Action":    "events:PutEvents",
 			"Resource":  bus.EventBusArn(),
-			"Condition": map[string]any{"ForAnyValue:StringNotEquals": map[string]any{"events:source": "aws.ec2"}},
+			"Condition": map[string]any{"ForAnyValue:StringNotEquals": map[string]any{"events:source": customerSources}},
 		},
 	})
 	awscdk.NewCfnOutput(stack, jsii.String("CustomerEventBusArn"), &awscdk.CfnOutputProps{

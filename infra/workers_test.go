@@ -48,8 +48,8 @@ func TestRunWorkflow(t *testing.T) {
 		}
 	}
 	rules := s.ofType("AWS::Events::Rule")
-	if len(rules) != 3 {
-		t.Fatalf("%d rules, want 3 (this account's and customers' EC2 events, sweep)", len(rules))
+	if len(rules) != 5 {
+		t.Fatalf("%d rules, want 5 (this account's and customers' EC2 events, the same two for Batch, sweep)", len(rules))
 	}
 	for id, r := range rules {
 		for _, tg := range r.Properties["Targets"].([]any) {
@@ -64,7 +64,8 @@ func TestRunWorkflow(t *testing.T) {
 // TestCustomerEventBus checks who may put events on the bus customers
 // forward EC2 events to: nobody at deploy time (the functions serving the
 // accounts routes admit each registered AWS account), never an event whose
-// source is not aws.ec2, and only those functions may change its policy.
+// source is not aws.ec2 or aws.batch, and only those functions may change
+// its policy.
 func TestCustomerEventBus(t *testing.T) {
 	s := testStack(t)
 	buses := s.ofType("AWS::Events::EventBus")
@@ -77,16 +78,16 @@ func TestCustomerEventBus(t *testing.T) {
 	}
 	policies := s.ofType("AWS::Events::EventBusPolicy")
 	if len(policies) != 1 {
-		t.Fatalf("%d bus policies, want 1 (the aws.ec2-only Deny)", len(policies))
+		t.Fatalf("%d bus policies, want 1 (the Deny of sources but aws.ec2 and aws.batch)", len(policies))
 	}
 	for id, p := range policies {
 		if ref(p.Properties["EventBusName"]) != busID {
 			t.Errorf("%s: on bus %v, want the customer bus (never the account's default bus)", id, p.Properties["EventBusName"])
 		}
 		st := p.Properties["Statement"].(map[string]any)
-		want := `{"ForAnyValue:StringNotEquals":{"events:source":"aws.ec2"}}`
+		want := `{"ForAnyValue:StringNotEquals":{"events:source":["aws.ec2","aws.batch"]}}`
 		if st["Effect"] != "Deny" || jsonString(st["Principal"]) != `{"AWS":"*"}` || jsonString(st["Condition"]) != want {
-			t.Errorf("%s: statement %s, want a Deny to everyone of events not from aws.ec2", id, jsonString(st))
+			t.Errorf("%s: statement %s, want a Deny to everyone of events not from aws.ec2 or aws.batch", id, jsonString(st))
 		}
 	}
 	for id, r := range s.ofType("AWS::Events::Rule") {

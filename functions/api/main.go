@@ -9,7 +9,9 @@ import (
 	"github.com/batchplane/batchplane/shared/app"
 	cloudaws "github.com/batchplane/batchplane/shared/cloud/aws"
 	"github.com/batchplane/batchplane/shared/cloud/aws/autoscaling"
+	"github.com/batchplane/batchplane/shared/cloud/aws/batch"
 	"github.com/batchplane/batchplane/shared/cloud/aws/cloudwatch"
+	"github.com/batchplane/batchplane/shared/cloud/aws/dispatch"
 	"github.com/batchplane/batchplane/shared/prices"
 	"github.com/batchplane/batchplane/shared/workflow/stepfunctions"
 )
@@ -17,5 +19,6 @@ import (
 func main() {
 	app.HTTP(api.All(), app.WithCustomerAWS(cloudaws.New),
 		app.WithAutoScaling(autoscaling.New), app.WithMetrics(cloudwatch.New), app.WithStepFunctions(stepfunctions.New),
-		app.WithCatalog(prices.Catalog{}), app.WithEventBus(eventbridge.New))
+		app.WithCatalog(prices.Catalog{}), app.WithEventBus(eventbridge.New),
+		app.WithAWSBatch(batch.New), app.WithKicker(dispatch.NewKicker))
 }

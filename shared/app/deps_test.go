@@ -17,7 +17,8 @@ import (
 // them, since binary size and cold starts follow what is linked (an
 // imported SDK service is linked with its package initialisation even
 // where nothing calls it; the EventBridge client only where the accounts
-// routes are served).
+// routes are served; AWS Batch, CloudWatch Logs and Lambda where batches
+// are dispatched).
 func TestFunctionDependencies(t *testing.T) {
 	root, err := storetest.RepoRoot()
 	if err != nil {
@@ -54,7 +55,15 @@ func TestFunctionDependencies(t *testing.T) {
 		"task-provision":       {"autoscaling", "ec2", "elasticloadbalancing", "elasticloadbalancingv2"},
 		"task-stoprun":         {"autoscaling", "ec2", "elasticloadbalancing", "elasticloadbalancingv2"},
 		"task-finalize":        {"cloudwatch"},
+		// AWS Batch's compute environment finds the account's subnets and
+		// security groups through EC2 (shared/cloud/aws/batch).
+		routes.FnBatches:       {"ec2"},
+		routes.FnBatchDispatch: {"ec2"},
 	}
+	// batchFunctions use cloud.Batch in AWS: the dispatcher, the sweep
+	// (lost events) and the HTTP functions that read job logs; they assume
+	// customers' roles too.
+	batchFunctions := []string{routes.FnBatchDispatch, routes.FnSweep, routes.FnBatches, routes.DefaultFunction}
 	want := append(routes.Functions(), routes.DefaultFunction)
 	for _, w := range routes.Workers {
 		want = append(want, w.Function)
@@ -72,7 +81,7 @@ func TestFunctionDependencies(t *testing.T) {
 			t.Errorf("%s links shared/local", fn)
 		}
 		want := slices.Clone(services[fn])
-		customers := len(want) > 0
+		customers := len(want) > 0 || slices.Contains(batchFunctions, fn)
 		if got := links(mod + "shared/cloud/aws"); got != customers {
 			t.Errorf("%s links shared/cloud/aws: %v, want %v", fn, got, customers)
 		}
@@ -92,6 +101,19 @@ func TestFunctionDependencies(t *testing.T) {
 		slices.Sort(want)
 		if !slices.Equal(got, want) {
 			t.Errorf("%s links the SDK clients of %v of customers' AWS, want %v", fn, got, want)
+		}
+		// AWS Batch and CloudWatch Logs (job logs) in the functions that
+		// submit, describe or read jobs; Lambda in those that kick a
+		// batch's dispatch (routes.BatchKickers).
+		awsBatch := slices.Contains(batchFunctions, fn)
+		for _, pkg := range []string{mod + "shared/cloud/aws/batch", "github.com/aws/aws-sdk-go-v2/service/batch", "github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"} {
+			if got := links(pkg); got != awsBatch {
+				t.Errorf("%s links %s: %v, want %v", fn, pkg, got, awsBatch)
+			}
+		}
+		kicks := slices.Contains(routes.BatchKickers, fn)
+		if got := links("github.com/aws/aws-sdk-go-v2/service/lambda"); got != kicks {
+			t.Errorf("%s links the Lambda client: %v, want %v", fn, got, kicks)
 		}
 		sfn := slices.Contains(reachesCustomers, fn) || fn == "task-awaitstop"
 		if got := links("github.com/aws/aws-sdk-go-v2/service/sfn"); got != sfn {

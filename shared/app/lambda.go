@@ -38,6 +38,8 @@ type building struct {
 	config Config
 	// customer is WithCustomerAWS's provider (the cloud services build on it).
 	customer any
+	// batchEvents is WithBatchEvents' router (the events function's).
+	batchEvents EventsRouter
 }
 
 // WithCustomerAWS reaches customers' accounts through the provider
@@ -183,14 +185,20 @@ func Task(t workflow.Task, opts ...Option) {
 	start(opts, BuildCore, func(svc *Service) any { return t.Handler(svc.Workflow) })
 }
 
-// Events is the main of the EC2 events function.
+// Events is the main of the events function: EC2's events for runs, AWS
+// Batch's for tool batches.
 func Events(opts ...Option) {
-	start(opts, BuildCore, func(svc *Service) any { return svc.Workflow.EventsHandler() })
+	var route EventsRouter
+	opts = append(opts, func(_ aws.Config, e *building) error {
+		route = e.batchEvents
+		return nil
+	})
+	start(opts, BuildCore, func(svc *Service) any { return eventsHandler(route)(svc) })
 }
 
 // Sweep is the main of the safety sweep function.
 func Sweep(opts ...Option) {
-	start(opts, BuildCore, func(svc *Service) any { return svc.Workflow.SweepHandler() })
+	start(opts, BuildCore, sweepHandler)
 }
 
 // start builds the service once (with build: Build for HTTP functions,

@@ -2,8 +2,10 @@ package batches
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"time"
 
 	"github.com/batchplane/batchplane/shared/cloud"
@@ -109,13 +111,25 @@ func (s *Service) submitJobs(ctx context.Context, b Batch, holder string) (bool,
 		return true, nil, err
 	}
 	for i, j := range jobs {
-		ext, err := s.Cloud.Submit(ctx, t, spec(b, tool, j))
-		if err != nil {
+		js := spec(b, tool, j)
+		// Only a job a stopped dispatch was submitting may have been
+		// submitted without its id recorded (b is read under the lease,
+		// consistently); any other Name is fresh, so the executor may skip
+		// looking it up (AWS: a ListJobs per job).
+		js.NeverSubmitted = !slices.Contains(b.Submitting, j.Index)
+		ext, err := s.Cloud.Submit(ctx, t, js)
+		rejected := errors.Is(err, cloud.ErrArgsTooLarge)
+		if err != nil && !rejected {
 			return true, pending[i:], fmt.Errorf("submit %s job %d: %w", b.ID, j.Index, err)
 		}
 		j.ExternalID = ext
 		if _, err := s.Store.Dispatched(ctx, j, s.now()); err != nil {
 			return true, pending[i:], err
+		}
+		if rejected {
+			if err := s.reject(ctx, j, err); err != nil {
+				return true, pending[i+1:], err
+			}
 		}
 	}
 	return !capped && b.Waiting() > len(jobs), nil, nil
@@ -214,6 +228,11 @@ func (s *Service) Observe(ctx context.Context, st cloud.BatchJobState) error {
 		}
 		if err != nil {
 			return err
+		}
+		if st.Forwarded && (j.ExternalID == "" || j.ExternalID != st.ExternalID) {
+			slog.InfoContext(ctx, "forwarded batch job state ignored: not the recorded job", "batch", st.BatchID, "index", st.Index,
+				"status", st.Status, "external_id", st.ExternalID)
+			return nil
 		}
 		nj, changed := Apply(j, ev)
 		if !changed {

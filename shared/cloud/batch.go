@@ -6,6 +6,20 @@ import (
 	"time"
 )
 
+// Tag keys every AWS Batch job batchplane submits carries (with
+// TagAccount): a job state event or DescribeJobs names its batch job by
+// them, and a job without them is not batchplane's.
+const (
+	TagBatch        = "batchplane:batch"
+	TagBatchIndex   = "batchplane:index"
+	TagBatchAttempt = "batchplane:attempt"
+)
+
+// ErrArgsTooLarge: a job's submission would exceed what the executor
+// accepts in one request (AWS Batch's 30 KiB SubmitJob payload); the job
+// cannot run there as it is, so the caller fails it rather than retrying.
+var ErrArgsTooLarge = errors.New("cloud: job args exceed the executor's request limit")
+
 // ErrBadLogToken is a log page token the executor cannot read: the
 // caller's next_token, so the caller's fault (a 400), not the server's.
 var ErrBadLogToken = errors.New("bad log token")
@@ -40,6 +54,11 @@ type BatchJobSpec struct {
 	Name string
 	Tool BatchTool
 	Args map[string]string
+	// NeverSubmitted says the caller knows no earlier call submitted Name
+	// (it claimed the job for this call only, after no crash), so Submit
+	// may skip looking the name up first (AWS: one ListJobs per job).
+	// Leave it false when in doubt: false is always correct.
+	NeverSubmitted bool
 	// Argv is the tool's command with the args substituted (local executor).
 	Argv []string
 	CPU  float64
@@ -63,6 +82,13 @@ type BatchJobState struct {
 	StartedAt *time.Time
 	// LogID is the job's log (AWS: its CloudWatch log stream name).
 	LogID string
+	// Forwarded marks a state from an event a customer's account
+	// forwarded: any AWS account can forward genuine aws.batch events, with
+	// any tags, so such a state applies only to the job whose recorded
+	// ExternalID it carries (an AWS Batch job id is a random UUID that no
+	// other account learns), never to a job whose id is not recorded yet;
+	// the sweep's Describe, batchplane's own call, catches those up.
+	Forwarded bool
 }
 
 // LogLine is one line of a job's output.

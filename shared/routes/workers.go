@@ -30,11 +30,27 @@ const (
 	FnEvents = "events"
 	// FnSweep is the slow safety sweep on a schedule.
 	FnSweep = "sweep"
+	// FnBatchDispatch submits (or cancels) a batch's jobs in AWS Batch,
+	// invoked asynchronously with {"batch_id": …} (the AWS Kicker); it
+	// invokes itself again while work remains.
+	FnBatchDispatch = "batch-dispatch"
 )
 
+// EnvBatchDispatch names the dispatch function to the functions that kick
+// a batch (BatchKickers); the dispatch function kicks itself by its own
+// name (AWS_LAMBDA_FUNCTION_NAME).
+const EnvBatchDispatch = "BP_BATCH_DISPATCH"
+
+// BatchKickers are the functions that ask for a batch's dispatch: the
+// events function (a job that ends frees a slot under max_running), the
+// sweep (batches whose kick was lost), the dispatch function itself and
+// the HTTP functions that submit, retry and delete batches. CDK gives each
+// EnvBatchDispatch and lambda:InvokeFunction on the dispatch function only.
+var BatchKickers = []string{FnEvents, FnSweep, FnBatchDispatch, FnBatches, DefaultFunction}
+
 // Workers are the non-HTTP Lambda functions: one per run state machine
-// task (functions/task-<name>), the EC2 events handler and the safety
-// sweep. It is the one table of workers: the mains, the CDK stack,
+// task (functions/task-<name>), the events handler (EC2 and AWS Batch),
+// the safety sweep and the batch dispatcher. It is the one table of workers: the mains, the CDK stack,
 // template.yaml and the local runner read it.
 var Workers = []Worker{
 	{Function: "task-createrun", Task: TaskCreateRun},
@@ -45,6 +61,7 @@ var Workers = []Worker{
 	{Function: "task-compensate", Task: TaskCompensate},
 	{Function: FnEvents},
 	{Function: FnSweep},
+	{Function: FnBatchDispatch},
 }
 
 // Worker is a non-HTTP function (functions/<Function>); Task is its state

@@ -34,6 +34,7 @@ import (
 //	batch job           BATCH#<B-id>           JOB#<index, 6>                                     BATCHWAIT#<B-id> / JOB#<index> (while waiting)
 //	schedule            SCHEDULE#<id>          SCHEDULE           SCHEDULES / <id>
 //	webhook             WEBHOOK#<id>           WEBHOOK            WEBHOOKS / <id>
+//	webhook delivery    WEBHOOK#<id>           DELIVERY#<unix nanos>#<msg id>#<attempt>  (TTL ExpiresAt)
 //	idempotency record  IDEMP#<user>#<key>     IDEMP              (TTL ExpiresAt)
 //	counter             COUNTER#<name>         COUNTER
 //	organization config ORG                    <name>
@@ -134,3 +135,19 @@ func execPK(name string) string { return "EXEC#" + name }
 
 // idempPK is the item of an Idempotency-Key's first response, per scope.
 func idempPK(scope string) string { return "IDEMP#" + scope }
+
+// Outbound webhooks: the webhook, and its delivery attempts in the same
+// partition, newest last in SK order, each expiring on its own (TTL).
+const (
+	skWebhook      = "WEBHOOK"
+	gsiWebhooks    = "WEBHOOKS"
+	deliveryPrefix = "DELIVERY#"
+)
+
+func webhookPK(id string) string { return "WEBHOOK#" + id }
+
+// deliverySK orders a webhook's attempts by time; the message id and the
+// attempt number keep two attempts in the same nanosecond apart.
+func deliverySK(at time.Time, msgID string, attempt int) string {
+	return fmt.Sprintf("%s%s#%s#%04d", deliveryPrefix, nanos(at), msgID, attempt)
+}

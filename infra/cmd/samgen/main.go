@@ -16,6 +16,7 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"slices"
 	"strings"
 
 	"github.com/batchplane/batchplane/infra/internal/spec"
@@ -70,6 +71,7 @@ Globals:
         %[6]s: !GetAtt SecretsKey.Arn
         %[7]s: !Ref AWS::Region
         %[8]s: %[9]s
+        %[11]s: %[12]s
 
 Resources:
   SecretsKey:
@@ -111,7 +113,8 @@ Resources:
                 kms:EncryptionContext:aws:logs:arn: !Sub "arn:${AWS::Partition}:logs:${AWS::Region}:${AWS::AccountId}:log-group:*"
 %[10]s
 `, spec.Runtime, spec.Handler, spec.MemoryMB, spec.TimeoutSeconds,
-		routes.EnvTable, routes.EnvKMSKey, routes.EnvRegion, routes.EnvStateMachine, stateMachineARN, denyGrants)
+		routes.EnvTable, routes.EnvKMSKey, routes.EnvRegion, routes.EnvStateMachine, stateMachineARN, denyGrants,
+		routes.EnvBatchDispatch, dispatchName)
 }
 
 // denyGrants lets only AWS services create grants on a key, as
@@ -187,7 +190,7 @@ func httpFunctions(w writer) {
 	for _, fn := range spec.HTTPFunctions() {
 		function(w, fn, `            - { Effect: Allow, Action: states:StartExecution, Resource: `+stateMachineARN+` }
             - { Effect: Allow, Action: states:SendTaskSuccess, Resource: "*" }
-`+assumeCustomerRoles)
+`+assumeCustomerRoles+kick(fn))
 		w("      Events:\n")
 		if fn == routes.DefaultFunction {
 			event(w, "Default", "ANY", spec.DefaultRouteKey)
@@ -214,7 +217,7 @@ func workers(w writer) {
 	// events function and the safety sweep, as infra/workers.go deploys them.
 	for _, wk := range routes.Workers {
 		function(w, wk.Function, `            - { Effect: Allow, Action: states:SendTaskSuccess, Resource: "*" }
-`+assumeCustomerRoles)
+`+assumeCustomerRoles+kick(wk.Function))
 		switch wk.Function {
 		case routes.FnEvents:
 			w(`      Events:
@@ -235,8 +238,28 @@ func workers(w writer) {
               detail-type: ["EC2 Instance State-change Notification", "EC2 Spot Instance Interruption Warning"]
             RetryPolicy: { MaximumRetryAttempts: 8, MaximumEventAgeInSeconds: 7200 }
             DeadLetterConfig: { Type: SQS }
+        Batch:
+          Type: EventBridgeRule
+          Properties:
+            Pattern:
+              source: [aws.batch]
+              detail-type: ["Batch Job State Change"]
+            RetryPolicy: { MaximumRetryAttempts: 8, MaximumEventAgeInSeconds: 7200 }
+            DeadLetterConfig: { Type: SQS }
+        CustomerBatch:
+          Type: EventBridgeRule
+          Properties:
+            EventBusName: !Ref CustomerEvents
+            Pattern:
+              source: [aws.batch]
+              detail-type: ["Batch Job State Change"]
+            RetryPolicy: { MaximumRetryAttempts: 8, MaximumEventAgeInSeconds: 7200 }
+            DeadLetterConfig: { Type: SQS }
 `)
+		case routes.FnBatchDispatch:
+			batchDispatch(w)
 		case routes.FnSweep:
+			w("      Timeout: %d\n", spec.SweepTimeoutSeconds)
 			w(`      Events:
         Sweep:
           Type: Schedule
@@ -250,26 +273,58 @@ func workers(w writer) {
 	// Customers' EC2 events reach the customer bus through their own
 	// forwarding rule. Its policy admits each registered AWS account (the
 	// functions serving the accounts routes add and remove the statements)
-	// and, by this statement, no event whose source is not aws.ec2.
+	// and, by this statement, no event whose source is not aws.ec2 or
+	// aws.batch.
 	w(`
   CustomerEvents:
     Type: AWS::Events::EventBus
     Properties:
       Name: !Sub "${AWS::StackName}-customer-events"
-      Description: Customers' EC2 events, from the registered accounts only
+      Description: Customers' EC2 and AWS Batch events, from the registered accounts only
 
   CustomerEventsEc2Only:
     Type: AWS::Events::EventBusPolicy
     Properties:
       EventBusName: !Ref CustomerEvents
-      StatementId: !Sub "${AWS::StackName}-ec2-events-only"
+      StatementId: !Sub "${AWS::StackName}-ec2-and-batch-events-only"
       Statement:
         Effect: Deny
         Principal: { AWS: "*" }
         Action: events:PutEvents
         Resource: !GetAtt CustomerEvents.Arn
-        Condition: { "ForAnyValue:StringNotEquals": { events:source: aws.ec2 } }
+        Condition: { "ForAnyValue:StringNotEquals": { events:source: [aws.ec2, aws.batch] } }
+
+  BatchDeadLetters:
+    Type: AWS::SQS::Queue
+    Properties:
+      SqsManagedSseEnabled: true
+      MessageRetentionPeriod: 1209600
 `)
+}
+
+// batchDispatch writes the dispatch function's own properties: its name
+// (the kickers' EnvBatchDispatch), its timeout, and its asynchronous
+// invocations' retries and dead-letter queue.
+func batchDispatch(w writer) {
+	w(`            - { Effect: Allow, Action: sqs:SendMessage, Resource: !GetAtt BatchDeadLetters.Arn }
+      FunctionName: %s
+      Timeout: %d
+      EventInvokeConfig:
+        MaximumRetryAttempts: 2
+        MaximumEventAgeInSeconds: 21600
+        DestinationConfig:
+          OnFailure: { Type: SQS, Destination: !GetAtt BatchDeadLetters.Arn }
+`, dispatchName, spec.DispatchTimeoutSeconds)
+}
+
+// kick is the policy statement of a function that kicks batches
+// (routes.BatchKickers): lambda:InvokeFunction on the dispatch function.
+func kick(fn string) string {
+	if !slices.Contains(routes.BatchKickers, fn) {
+		return ""
+	}
+	return `            - { Effect: Allow, Action: lambda:InvokeFunction, Resource: ` + dispatchARN + ` }
+`
 }
 
 // stateMachine writes the run state machine with a substitution per task.
@@ -338,6 +393,10 @@ Outputs:
 const (
 	stateMachineName = `!Sub "batchplane-runs-${AWS::StackName}"`
 	stateMachineARN  = `!Sub "arn:${AWS::Partition}:states:${AWS::Region}:${AWS::AccountId}:stateMachine:batchplane-runs-${AWS::StackName}"`
+	// The dispatch function is named after the stack for the same reason:
+	// it and every kicker (itself included) refer to it by name.
+	dispatchName = `!Sub "batchplane-dispatch-${AWS::StackName}"`
+	dispatchARN  = `!Sub "arn:${AWS::Partition}:lambda:${AWS::Region}:${AWS::AccountId}:function:batchplane-dispatch-${AWS::StackName}"`
 )
 
 // assumeCustomerRoles lets a function act in a customer's account through

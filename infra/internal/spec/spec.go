@@ -19,7 +19,26 @@ const (
 	// LogRetentionDays keeps each function's logs for a year: Control
 	// Tower's proactive control CT.CLOUDWATCH.PR.2 asks for at least 365.
 	LogRetentionDays = 365
+	// DispatchTimeoutSeconds is the batch dispatch function's timeout: it
+	// submits jobs at AWS Batch's 50 TPS for minutes, then invokes itself
+	// again a margin before its deadline (shared/cloud/aws/dispatch).
+	DispatchTimeoutSeconds = 300
+	// SweepTimeoutSeconds is the safety sweep's: it also describes up to
+	// batches.RefreshBudget unfinished jobs (200 DescribeJobs calls).
+	SweepTimeoutSeconds = 120
 )
+
+// Timeout is a function's timeout in seconds: TimeoutSeconds, but longer
+// for the batch dispatcher and the sweep.
+func Timeout(function string) int {
+	switch function {
+	case routes.FnBatchDispatch:
+		return DispatchTimeoutSeconds
+	case routes.FnSweep:
+		return SweepTimeoutSeconds
+	}
+	return TimeoutSeconds
+}
 
 // API settings of the default stage.
 const (
