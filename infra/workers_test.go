@@ -92,7 +92,8 @@ func TestCustomerEventBus(t *testing.T) {
 	}
 	for id, r := range s.ofType("AWS::Events::Rule") {
 		onBus := ref(r.Properties["EventBusName"]) == busID
-		if strings.HasPrefix(id, "CustomerEc2Events") != onBus {
+		customers := strings.HasPrefix(id, "CustomerEc2Events") || strings.HasPrefix(id, "CustomerBatchEvents")
+		if customers != onBus {
 			t.Errorf("rule %s on the customer bus: %v", id, onBus)
 		}
 	}

@@ -8,12 +8,13 @@ import (
 	"github.com/batchplane/batchplane/shared/batches"
 	cloudaws "github.com/batchplane/batchplane/shared/cloud/aws"
 	"github.com/batchplane/batchplane/shared/cloud/aws/batch"
+	"github.com/batchplane/batchplane/shared/cloud/aws/batch/batchnet"
 	"github.com/batchplane/batchplane/shared/cloud/aws/dispatch"
 	"github.com/batchplane/batchplane/shared/prices"
 )
 
 func main() {
 	app.BatchDispatch(func(svc *app.Service, self batches.Kicker) any { return dispatch.NewWorker(svc.Batches, self).Handle },
-		app.WithCustomerAWS(cloudaws.New), app.WithAWSBatch(batch.New), app.WithSelfKicker(dispatch.NewKicker),
+		app.WithCustomerAWS(cloudaws.New), app.WithAWSBatch(batch.NewWith(batch.WithNetwork(batchnet.Find))), app.WithSelfKicker(dispatch.NewKicker),
 		app.WithCatalog(prices.Catalog{}))
 }

@@ -56,8 +56,8 @@ func TestFunctionDependencies(t *testing.T) {
 		"task-stoprun":         {"autoscaling", "ec2", "elasticloadbalancing", "elasticloadbalancingv2"},
 		"task-finalize":        {"cloudwatch"},
 		// AWS Batch's compute environment finds the account's subnets and
-		// security groups through EC2 (shared/cloud/aws/batch).
-		routes.FnBatches:       {"ec2"},
+		// security groups through EC2 (shared/cloud/aws/batch/batchnet):
+		// only the function that creates environments links it.
 		routes.FnBatchDispatch: {"ec2"},
 	}
 	// batchFunctions use cloud.Batch in AWS: the dispatcher, the sweep

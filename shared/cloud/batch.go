@@ -15,6 +15,11 @@ const (
 	TagBatchAttempt = "batchplane:attempt"
 )
 
+// TagBatchNetwork marks the subnets (and security groups) in a customer's
+// account that AWS Batch's compute environment uses instead of the default
+// VPC's (shared/cloud/aws/batch/batchnet).
+const TagBatchNetwork = "batchplane:batch"
+
 // ErrArgsTooLarge: a job's submission would exceed what the executor
 // accepts in one request (AWS Batch's 30 KiB SubmitJob payload); the job
 // cannot run there as it is, so the caller fails it rather than retrying.

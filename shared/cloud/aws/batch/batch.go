@@ -11,13 +11,13 @@ import (
 	"context"
 	"errors"
 	"math/rand/v2"
+	"slices"
 	"sync"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/batch"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
-	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	"github.com/aws/smithy-go"
 
 	"github.com/batchplane/batchplane/shared/cloud"
@@ -44,7 +44,7 @@ const (
 	LogGroup = "/aws/batch/job"
 	// TagNetwork marks subnets (and security groups) the compute
 	// environment should use instead of the default VPC's.
-	TagNetwork = "batchplane:batch"
+	TagNetwork = cloud.TagBatchNetwork
 )
 
 // SubmitRate is how many SubmitJob calls per second one process makes in
@@ -63,6 +63,7 @@ type Batch struct {
 	configs Configs
 	sleep   func(ctx context.Context, d time.Duration) error
 	now     func() time.Time
+	network Network
 
 	mu      sync.Mutex
 	targets map[cloud.Target]*clients
@@ -74,7 +75,6 @@ type Batch struct {
 type clients struct {
 	batch   *batch.Client
 	logs    *cloudwatchlogs.Client
-	ec2     *ec2.Client
 	limiter limiter
 	ready   bool
 }
@@ -86,6 +86,15 @@ type Option func(*Batch)
 func WithSleep(sleep func(ctx context.Context, d time.Duration) error) Option {
 	return func(b *Batch) { b.sleep = sleep }
 }
+
+// Network finds the subnets and security groups of the compute
+// environment in the account cfg reaches (batchnet.Find, through EC2).
+type Network func(ctx context.Context, cfg aws.Config) (subnets, groups []string, err error)
+
+// WithNetwork is how EnsureTool finds the compute environment's network;
+// without it, EnsureTool cannot create an environment (the functions that
+// never create one do not link EC2).
+func WithNetwork(n Network) Option { return func(b *Batch) { b.network = n } }
 
 // WithClock replaces time.Now (the limiter's clock).
 func WithClock(now func() time.Time) Option { return func(b *Batch) { b.now = now } }
@@ -99,6 +108,12 @@ func New(p Configs, opts ...Option) *Batch {
 	return b
 }
 
+// NewWith returns New with opts applied first: a constructor for a main
+// to name (app.WithAWSBatch(batch.NewWith(batch.WithNetwork(batchnet.Find)))).
+func NewWith(opts ...Option) func(Configs, ...Option) *Batch {
+	return func(p Configs, more ...Option) *Batch { return New(p, append(slices.Clone(opts), more...)...) }
+}
+
 func (b *Batch) for_(t cloud.Target) *clients {
 	b.mu.Lock()
 	defer b.mu.Unlock()
@@ -106,7 +121,7 @@ func (b *Batch) for_(t cloud.Target) *clients {
 		return c
 	}
 	cfg := b.configs.Config(t)
-	c := &clients{batch: batch.NewFromConfig(cfg), logs: cloudwatchlogs.NewFromConfig(cfg), ec2: ec2.NewFromConfig(cfg),
+	c := &clients{batch: batch.NewFromConfig(cfg), logs: cloudwatchlogs.NewFromConfig(cfg),
 		limiter: limiter{every: time.Second / SubmitRate}}
 	b.targets[t] = c
 	return c

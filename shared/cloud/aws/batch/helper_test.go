@@ -2,6 +2,7 @@ package batch
 
 import (
 	"context"
+	"github.com/batchplane/batchplane/shared/cloud/aws/batch/batchnet"
 	"sync"
 	"testing"
 	"time"
@@ -79,7 +80,7 @@ func newBatch(t *testing.T, c *capture) *Batch {
 		cloudaws.WithCredentials(func(cloud.Target) aws.CredentialsProvider {
 			return credentials.NewStaticCredentialsProvider("AK", "SK", "")
 		}))
-	return New(p, WithClock(func() time.Time { return epoch }), WithSleep(func(ctx context.Context, d time.Duration) error {
+	return New(p, WithNetwork(batchnet.Find), WithClock(func() time.Time { return epoch }), WithSleep(func(ctx context.Context, d time.Duration) error {
 		c.mu.Lock()
 		c.sleeps = append(c.sleeps, d)
 		c.mu.Unlock()

@@ -16,8 +16,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/batch"
 	"github.com/aws/aws-sdk-go-v2/service/batch/types"
-	"github.com/aws/aws-sdk-go-v2/service/ec2"
-	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 	"github.com/aws/smithy-go"
 
 	"github.com/batchplane/batchplane/shared/batches"
@@ -90,7 +88,10 @@ func (b *Batch) ensureEnvironment(ctx context.Context, c *clients, t cloud.Targe
 }
 
 func (b *Batch) createEnvironment(ctx context.Context, c *clients, t cloud.Target) error {
-	subnets, groups, err := network(ctx, c.ec2)
+	if b.network == nil {
+		return errors.New("batch: creating the compute environment needs WithNetwork (batchnet.Find)")
+	}
+	subnets, groups, err := b.network(ctx, b.configs.Config(t))
 	if err != nil {
 		return err
 	}
@@ -120,54 +121,6 @@ func (b *Batch) createEnvironment(ctx context.Context, c *clients, t cloud.Targe
 		return mapErr("create compute environment", err)
 	}
 	return nil
-}
-
-// network returns the subnets and security groups of the compute
-// environment: those tagged TagNetwork when any subnet is, else the
-// default VPC's default subnets and its default security group.
-func network(ctx context.Context, c *ec2.Client) (subnets, groups []string, err error) {
-	tagged := []ec2types.Filter{{Name: aws.String("tag-key"), Values: []string{TagNetwork}}}
-	sn, err := c.DescribeSubnets(ctx, &ec2.DescribeSubnetsInput{Filters: tagged})
-	if err != nil {
-		return nil, nil, mapErr("describe subnets", err)
-	}
-	var vpc string
-	if len(sn.Subnets) == 0 {
-		vpcs, err := c.DescribeVpcs(ctx, &ec2.DescribeVpcsInput{Filters: []ec2types.Filter{{Name: aws.String("is-default"), Values: []string{"true"}}}})
-		if err != nil {
-			return nil, nil, mapErr("describe default VPC", err)
-		}
-		if len(vpcs.Vpcs) == 0 {
-			return nil, nil, fmt.Errorf("no network for AWS Batch: tag subnets %s or keep the region's default VPC: %w", TagNetwork, cloud.ErrNotFound)
-		}
-		vpc = aws.ToString(vpcs.Vpcs[0].VpcId)
-		sn, err = c.DescribeSubnets(ctx, &ec2.DescribeSubnetsInput{Filters: []ec2types.Filter{
-			{Name: aws.String("vpc-id"), Values: []string{vpc}}, {Name: aws.String("default-for-az"), Values: []string{"true"}}}})
-		if err != nil {
-			return nil, nil, mapErr("describe default subnets", err)
-		}
-	} else {
-		vpc = aws.ToString(sn.Subnets[0].VpcId)
-	}
-	for _, s := range sn.Subnets {
-		subnets = append(subnets, aws.ToString(s.SubnetId))
-	}
-	if len(subnets) == 0 {
-		return nil, nil, fmt.Errorf("no subnets in VPC %s for AWS Batch: %w", vpc, cloud.ErrNotFound)
-	}
-	sg, err := c.DescribeSecurityGroups(ctx, &ec2.DescribeSecurityGroupsInput{Filters: []ec2types.Filter{
-		{Name: aws.String("vpc-id"), Values: []string{vpc}}, {Name: aws.String("tag-key"), Values: []string{TagNetwork}}}})
-	if err == nil && len(sg.SecurityGroups) == 0 {
-		sg, err = c.DescribeSecurityGroups(ctx, &ec2.DescribeSecurityGroupsInput{Filters: []ec2types.Filter{
-			{Name: aws.String("vpc-id"), Values: []string{vpc}}, {Name: aws.String("group-name"), Values: []string{"default"}}}})
-	}
-	if err != nil {
-		return nil, nil, mapErr("describe security groups", err)
-	}
-	for _, g := range sg.SecurityGroups {
-		groups = append(groups, aws.ToString(g.GroupId))
-	}
-	return subnets, groups, nil
 }
 
 // ensureQueue creates the job queue on the environment when absent and

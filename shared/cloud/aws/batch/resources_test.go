@@ -163,7 +163,7 @@ func TestEnsureTool(t *testing.T) {
 			if got := c.ops(); !reflect.DeepEqual(got, tt.wantOps) {
 				t.Fatalf("ops\n %v\nwant\n %v", got, tt.wantOps)
 			}
-			if r := b.for_(target); r.batch.Options().Region != target.Region || r.ec2.Options().Region != target.Region {
+			if r := b.for_(target); r.batch.Options().Region != target.Region {
 				t.Errorf("clients in %q, want the target's region", r.batch.Options().Region)
 			}
 			if tt.check != nil {
@@ -210,6 +210,24 @@ func checkCreated(t *testing.T, c *capture) {
 
 // TestEnsureToolTwice: the environment and queue are checked once per
 // process and account; a second tool only looks for its definition.
+// TestEnsureToolWithoutNetwork: a Batch built without WithNetwork (the
+// functions that never create a compute environment, so link no EC2)
+// refuses to create one, with an error naming the option, and asks EC2
+// nothing.
+func TestEnsureToolWithoutNetwork(t *testing.T) {
+	acct := account{env: []string{""}, defaultVPC: true}
+	c := &capture{respond: acct.respond}
+	b := newBatch(t, c)
+	b.network = nil
+	err := b.EnsureTool(context.Background(), target, tool)
+	if err == nil || !strings.Contains(err.Error(), "WithNetwork") {
+		t.Fatalf("err %v, want one naming WithNetwork", err)
+	}
+	if got := c.ops(); !reflect.DeepEqual(got, []string{"DescribeComputeEnvironments"}) {
+		t.Fatalf("ops %v, want only DescribeComputeEnvironments", got)
+	}
+}
+
 func TestEnsureToolTwice(t *testing.T) {
 	acct := account{env: []string{"VALID"}, queue: []string{"VALID"}, defs: [][]int32{{1}, {1}}}
 	c := &capture{respond: acct.respond}
