@@ -22,6 +22,9 @@ var (
 	compiler   *jsonschema.Compiler
 	schemas    sync.Map
 	docErr     error
+	// compileMu serialises Compile: jsonschema's Compiler is not safe for
+	// concurrent use, and the concurrency tests validate from goroutines.
+	compileMu sync.Mutex
 )
 
 func compiled(t *testing.T, doc []byte, loc string) *jsonschema.Schema {
@@ -42,6 +45,8 @@ func compiled(t *testing.T, doc []byte, loc string) *jsonschema.Schema {
 	if s, ok := schemas.Load(loc); ok {
 		return s.(*jsonschema.Schema)
 	}
+	compileMu.Lock()
+	defer compileMu.Unlock()
 	s, err := compiler.Compile("https://batchplane.local/openapi.json#" + loc)
 	if err != nil {
 		t.Fatalf("compile %s: %v", loc, err)

@@ -69,8 +69,12 @@ func parseScaleTime(v string, now time.Time) (time.Time, bool) {
 	if m == nil || v == "P" || strings.HasSuffix(v, "T") {
 		return time.Time{}, false
 	}
-	var d time.Duration
-	for i, unit := range []time.Duration{7 * 24 * time.Hour, 24 * time.Hour, time.Hour, time.Minute, time.Second} {
+	// Summed in float seconds and bounded before becoming a Duration: six
+	// digits of weeks overflow int64 nanoseconds, and Go's conversion of
+	// an out-of-range float wraps silently (P999999W read as a time in
+	// the future or centuries ago), so a too-long duration is refused.
+	var secs float64
+	for i, unit := range []float64{7 * 86400, 86400, 3600, 60, 1} {
 		if m[i+1] == "" {
 			continue
 		}
@@ -78,10 +82,17 @@ func parseScaleTime(v string, now time.Time) (time.Time, bool) {
 		if err != nil {
 			return time.Time{}, false
 		}
-		d += time.Duration(f * float64(unit))
+		secs += f * unit
 	}
-	return now.Add(-d), true
+	if secs > maxScaleDuration.Seconds() {
+		return time.Time{}, false
+	}
+	return now.Add(-time.Duration(secs * float64(time.Second))), true
 }
+
+// maxScaleDuration bounds a started/ended duration: 100 years (of 365.25
+// days), far beyond any batch, well inside time.Duration's 292.
+const maxScaleDuration = 36525 * 24 * time.Hour
 
 // scaleQuery validates the listing's query; each bad value is a 400 naming
 // its parameter.
@@ -104,7 +115,7 @@ func scaleQuery(q url.Values, now time.Time) (batches.ScaleQuery, error) {
 		if v := q.Get(name); v != "" {
 			t, ok := parseScaleTime(v, now)
 			if !ok {
-				f.Add(name, fmt.Sprintf("%s must be an ISO-8601 datetime with a zone (2015-01-01T00:00:00Z) or duration (PT3H0M0S).", name))
+				f.Add(name, fmt.Sprintf("%s must be an ISO-8601 datetime with a zone (2015-01-01T00:00:00Z) or duration (PT3H0M0S) of at most 100 years.", name))
 				continue
 			}
 			if name == "started" {
@@ -145,6 +156,14 @@ func scaleQuery(q url.Values, now time.Time) (batches.ScaleQuery, error) {
 	return out, f.Err()
 }
 
+// hostRE is a Host pageURL may put in a URL: a DNS name or bracketed
+// IPv6 address, with an optional port. Defence in depth: Go's own server
+// refuses malformed Hosts, and the Lambda adapter takes the host from API
+// Gateway's requestContext.domainName, not the header; but the handler
+// does not rely on who called it, and a Host holding '@', '/' or '?'
+// would make next point at another host.
+var hostRE = regexp.MustCompile(`^(?:[A-Za-z0-9](?:[A-Za-z0-9.-]{0,252})|\[[0-9A-Fa-f:.]{2,45}\])(?::[0-9]{1,5})?$`)
+
 // pageURL is the listing's URL for another page, as DRF builds it.
 func pageURL(r *http.Request, page int) *string {
 	q := r.URL.Query()
@@ -159,7 +178,17 @@ func pageURL(r *http.Request, page int) *string {
 
 // handleScaleBatches handles "GET /v6/batches/".
 func (s *Server) handleScaleBatches(r *http.Request, _ *noBody) (*scalePageJSON, error) {
-	q, err := scaleQuery(r.URL.Query(), time.Now())
+	// A query Go cannot parse whole (a ';' separator, a bad escape) is a
+	// 400, not a listing with that parameter silently dropped (DRF would
+	// refuse order=id;x as an unknown field).
+	if !hostRE.MatchString(r.Host) {
+		return nil, errs.Field("Host", "The Host header must be a host name or address, with an optional port.")
+	}
+	raw, err := url.ParseQuery(r.URL.RawQuery)
+	if err != nil {
+		return nil, errs.E(errs.Invalid, "The query string is malformed: separate parameters with & and percent-encode values.")
+	}
+	q, err := scaleQuery(raw, time.Now())
 	if err != nil {
 		return nil, err
 	}

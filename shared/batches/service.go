@@ -2,6 +2,7 @@ package batches
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"time"
@@ -52,11 +53,16 @@ func NewService(st Store, accs Accounts, cl cloud.Batch, k Kicker, now func() ti
 
 func (s *Service) now() time.Time { return s.Now().UTC().Truncate(time.Millisecond) }
 
-// CreateTool creates a tool owned by the caller and their teams.
+// CreateTool creates a tool owned by the caller and their teams. Where
+// the executor runs jobs on this machine (cloud.OnHost: make run), only
+// an Administrator may: a tool's command would run as the server's user.
 func (s *Service) CreateTool(ctx context.Context, in ToolInput) (Tool, error) {
 	p, err := identity.Caller(ctx)
 	if err != nil {
 		return Tool{}, err
+	}
+	if h, ok := s.Cloud.(cloud.OnHost); ok && h.RunsOnHost() && !p.IsAdmin() {
+		return Tool{}, errs.E(errs.Forbidden, "Here a tool's command runs on this machine as the server's user; only an Administrator may register one.")
 	}
 	t, err := NewTool(in)
 	if err != nil {
@@ -115,6 +121,14 @@ func (s *Service) DeleteTool(ctx context.Context, id string) error {
 			return err
 		}
 		if b.State != Deleting && !b.Finished() {
+			// Another team's batch is not named: its id is theirs.
+			ok, err := s.visible(ctx, p, b.AccountID)
+			if err != nil {
+				return err
+			}
+			if !ok {
+				return errs.E(errs.Conflict, "Tool %s is used by a batch that has not finished.", id)
+			}
 			return errs.E(errs.Conflict, "Tool %s is used by batch %s, which has not finished; delete the batch or wait for it.", id, bid)
 		}
 	}
@@ -246,6 +260,9 @@ func (s *Service) Log(ctx context.Context, batchID, jobID, token string, limit i
 		return Job{}, nil, "", err
 	}
 	lines, next, err := s.Cloud.Logs(ctx, t, j.LogID, token, limit)
+	if errors.Is(err, cloud.ErrBadLogToken) {
+		return Job{}, nil, "", errs.Field("next_token", "next_token is not a token this job's log gave.")
+	}
 	if err != nil {
 		return Job{}, nil, "", fmt.Errorf("logs of %s job %d: %w", b.ID, j.Index, err)
 	}
@@ -284,21 +301,24 @@ func (s *Service) chooseAccount(ctx context.Context, p identity.Principal, id, r
 		if err != nil {
 			return a, "", err
 		}
+		// An Administrator sees every account without reading it: one
+		// that does not exist is the same 400 as for a User, not a 404
+		// for a body field.
+		if ok {
+			a, err = s.Accounts.GetAccount(ctx, *id)
+			ok = !errs.Is(err, errs.NotFound)
+		}
 		if !ok {
 			return a, "", errs.Field("account_id", fmt.Sprintf("Account %q does not exist.", *id))
 		}
-		if a, err = s.Accounts.GetAccount(ctx, *id); err != nil {
-			return a, "", err
-		}
-	} else {
-		as, _, err := s.Accounts.ListAccounts(ctx, p.Scope(), identity.Page{Limit: 1})
 		if err != nil {
 			return a, "", err
 		}
-		if len(as) == 0 {
-			return a, "", errs.Field("account_id", "No account is registered for your teams; register one (POST /api/accounts/CloudFrontAWS) or name one.")
+	} else {
+		var err error
+		if a, err = s.firstAccount(ctx, p); err != nil {
+			return a, "", err
 		}
-		a = as[0]
 	}
 	r := a.BaseRegion
 	if region != nil {
@@ -308,4 +328,26 @@ func (s *Service) chooseAccount(ctx context.Context, p identity.Principal, id, r
 		r = *region
 	}
 	return a, r, nil
+}
+
+// firstAccount returns the first account p sees. The listing filters by
+// team after DynamoDB's Limit, so a page may be empty while later ones
+// are not: it reads pages until one holds an account (a single page of
+// one made a User whose team's account sorts after another team's told
+// "No account is registered for your teams").
+func (s *Service) firstAccount(ctx context.Context, p identity.Principal) (accounts.Account, error) {
+	pg := identity.Page{Limit: 100}
+	for {
+		as, next, err := s.Accounts.ListAccounts(ctx, p.Scope(), pg)
+		if err != nil {
+			return accounts.Account{}, err
+		}
+		if len(as) > 0 {
+			return as[0], nil
+		}
+		if next == "" {
+			return accounts.Account{}, errs.Field("account_id", "No account is registered for your teams; register one (POST /api/accounts/CloudFrontAWS) or name one.")
+		}
+		pg.Token = next
+	}
 }

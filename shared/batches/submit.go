@@ -130,10 +130,17 @@ func (s *Service) finishDeleting(ctx context.Context, ids []string) {
 	}
 }
 
-// DeleteAll deletes every Active batch the caller submitted (seed 002's
-// DELETE /batches is "for the user"; a team's other batches stay).
+// DeleteAll deletes every Active batch the caller submitted and still
+// sees (seed 002's DELETE /batches is "for the user"; a team's other
+// batches stay, and so do those in an account the caller's teams no
+// longer reach: a User taken out of a team cannot delete its batches). An
+// Administrator's is the same: the batches they submitted.
 func (s *Service) DeleteAll(ctx context.Context) (int, error) {
 	p, err := identity.Caller(ctx)
+	if err != nil {
+		return 0, err
+	}
+	seen, err := s.visibleAccounts(ctx, p)
 	if err != nil {
 		return 0, err
 	}
@@ -145,7 +152,7 @@ func (s *Service) DeleteAll(ctx context.Context) (int, error) {
 			return 0, err
 		}
 		for _, b := range bs {
-			if b.State == Active && b.OwnerID == p.User.ID {
+			if b.State == Active && b.OwnerID == p.User.ID && (seen == nil || seen[b.AccountID]) {
 				if err := s.Store.MarkDeleting(ctx, b.ID, s.now()); err != nil && !errs.Is(err, errs.NotFound) {
 					return len(ids), err
 				}

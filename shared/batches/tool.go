@@ -175,7 +175,10 @@ func checkHardware(f errs.Fields, field string, in HardwareInput, def *Hardware)
 			f.Add(field+".filesystems", fmt.Sprintf("filesystems must have at most %d ids.", MaxFilesystems))
 		}
 		for _, id := range in.Filesystems {
-			if !filesystemRE.MatchString(id) {
+			// ".." is refused: an id is never a path, and one that
+			// reads as a parent directory must not become one where an
+			// executor mounts it.
+			if !filesystemRE.MatchString(id) || strings.Contains(id, "..") {
 				f.Add(field+".filesystems", fmt.Sprintf("%.64q is not a filesystem id.", id))
 			}
 		}

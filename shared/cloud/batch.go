@@ -25,6 +25,10 @@ const TagBatchNetwork = "batchplane:batch"
 // cannot run there as it is, so the caller fails it rather than retrying.
 var ErrArgsTooLarge = errors.New("cloud: job args exceed the executor's request limit")
 
+// ErrBadLogToken is a log page token the executor cannot read: the
+// caller's next_token, so the caller's fault (a 400), not the server's.
+var ErrBadLogToken = errors.New("bad log token")
+
 // BatchTool is what a tool's jobs need from an executor: in AWS a job
 // definition (image, argv with Ref::name parameters, vCPU and memory) in a
 // job queue on a managed spot compute environment; locally the argv.
@@ -116,6 +120,18 @@ type Batch interface {
 	// when events were lost); unknown ids are left out.
 	Describe(ctx context.Context, t Target, externalIDs []string) ([]BatchJobState, error)
 	// Logs returns a page of a job's log, oldest first, from token ("" for
-	// the start); next is "" at the end.
+	// the start); next is "" at the end. A token the executor did not
+	// issue for this log is ErrBadLogToken (wrapped).
 	Logs(ctx context.Context, t Target, logID, token string, limit int) (lines []LogLine, next string, err error)
+}
+
+// OnHost is implemented by an executor that runs a tool's command as a
+// process on the server's own machine, as the server's OS user (the local
+// executor under make run): such a process can read what the server can
+// (.local/master.key, .local/credentials.json), so registering a tool
+// there is an Administrator's, as the local routes are. AWS Batch runs it
+// in the customer's account, in a container, and does not implement it.
+type OnHost interface {
+	// RunsOnHost reports whether jobs run on this machine.
+	RunsOnHost() bool
 }

@@ -356,8 +356,12 @@ func TestBatchLogsPaged(t *testing.T) {
 	bad := []struct{ logID, token string }{{st.LogID, "x"}, {st.LogID, "-1"}, {"../../etc/passwd", ""},
 		{"lb-00000000000000000000.seg-1-1.0", ""}, {"lb-00000000000000000000.seg-1/../x.0", ""}}
 	for _, c := range bad {
-		if _, _, err := b.Logs(context.Background(), target, c.logID, c.token, 10); err == nil {
+		_, _, err := b.Logs(context.Background(), target, c.logID, c.token, 10)
+		if err == nil {
 			t.Errorf("Logs(%q, %q) did not fail", c.logID, c.token)
+		}
+		if c.token != "" && !errors.Is(err, cloud.ErrBadLogToken) {
+			t.Errorf("Logs(%q, %q): %v, want cloud.ErrBadLogToken (the caller's next_token)", c.logID, c.token, err)
 		}
 	}
 }
@@ -421,6 +425,19 @@ func TestBatchLogsShareASegment(t *testing.T) {
 	}
 	if segs, _ := os.ReadDir(filepath.Join(dir, "logs")); len(segs) != 1 {
 		t.Fatalf("%d segments for one slot", len(segs))
+	}
+	// A next_token is a byte offset the caller can forge: one pointing at
+	// another job's records (the same segment) or inside a record reads
+	// none of them.
+	for _, other := range ids[1:] {
+		off := logIDs[other][strings.LastIndex(logIDs[other], ".")+1:]
+		n, _ := strconv.Atoi(off)
+		for _, tok := range []string{off, strconv.Itoa(n + 3)} {
+			lines, _, err := b.Logs(context.Background(), target, logIDs[ids[0]], tok, 100)
+			if err != nil || len(lines) != 0 {
+				t.Fatalf("%s's log from %s's offset %s: %v, %v; want nothing", ids[0], other, tok, lines, err)
+			}
+		}
 	}
 	b.Close()
 	again, _ := newBatch(t, BatchOptions{Dir: dir})

@@ -129,7 +129,7 @@ func (b *Batch) Logs(ctx context.Context, t cloud.Target, logID, token string, l
 	if token != "" {
 		n, err := strconv.ParseInt(token, 10, 64)
 		if err != nil || n < off {
-			return nil, "", fmt.Errorf("local batch: bad log token %q", token)
+			return nil, "", fmt.Errorf("local batch: log %s from %.64q: %w", logID, token, cloud.ErrBadLogToken)
 		}
 		off = n
 	}
@@ -165,3 +165,7 @@ func readLines(br *bufio.Reader, tag []byte, off int64, limit int) ([]cloud.LogL
 		lines = append(lines, cloud.LogLine{Time: at, Message: string(msg)})
 	}
 }
+
+// RunsOnHost implements cloud.OnHost: the local executor's jobs are this
+// machine's processes.
+func (b *Batch) RunsOnHost() bool { return true }

@@ -126,6 +126,9 @@ func TestLogs(t *testing.T) {
 		if aws.ToString(x.LogStreamName) == "missing" {
 			return nil, apiErr("ResourceNotFoundException", "The specified log stream does not exist.")
 		}
+		if aws.ToString(x.NextToken) == "forged" {
+			return nil, apiErr("InvalidParameterException", "The specified nextToken is invalid.")
+		}
 		if aws.ToString(x.LogGroupName) != LogGroup || !aws.ToBool(x.StartFromHead) {
 			return nil, fmt.Errorf("request %+v", x)
 		}
@@ -153,6 +156,9 @@ func TestLogs(t *testing.T) {
 	}
 	if _, _, err := b.Logs(context.Background(), target, "missing", "", 10); !errors.Is(err, cloud.ErrNotFound) {
 		t.Fatalf("missing stream: %v", err)
+	}
+	if _, _, err := b.Logs(context.Background(), target, "batchplane-T-1/default/abc", "forged", 10); !errors.Is(err, cloud.ErrBadLogToken) {
+		t.Fatalf("a token CloudWatch did not issue: %v, want cloud.ErrBadLogToken (a 400)", err)
 	}
 }
 

@@ -2,10 +2,13 @@ package batch
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
+	"github.com/aws/smithy-go"
 
 	"github.com/batchplane/batchplane/shared/cloud"
 )
@@ -36,6 +39,12 @@ func (b *Batch) Logs(ctx context.Context, t cloud.Target, logID, token string, l
 			out, err = c.logs.GetLogEvents(ctx, in)
 			return err
 		})
+		var api smithy.APIError
+		if err != nil && in.NextToken != nil && errors.As(err, &api) && api.ErrorCode() == "InvalidParameterException" {
+			// The token is the caller's next_token: one CloudWatch did
+			// not issue is their mistake (a 400), not the server's.
+			return nil, "", fmt.Errorf("get log events of %s: %w (%v)", logID, cloud.ErrBadLogToken, err)
+		}
 		if err != nil {
 			return nil, "", mapErr("get log events of "+logID, err)
 		}
