@@ -5,9 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"math"
-	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
@@ -68,30 +66,13 @@ func (h *harness) close() {
 	h.rt.Close()
 }
 
+// call sends an Administrator's request and decodes a JSON object answer
+// (nil for any other JSON); a 5xx fails the test (jsonCallHeader).
 func (h *harness) call(method, path string, body any) (int, map[string]any) {
 	h.t.Helper()
-	var rd io.Reader
-	if body != nil {
-		b, _ := json.Marshal(body)
-		rd = bytes.NewReader(b)
-	}
-	req, _ := http.NewRequest(method, h.srv.URL+path, rd)
-	req.Header.Set("Authorization", "ApiKey "+h.admin.AccessKey+":"+h.admin.SecretKey)
-	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	res, err := http.DefaultClient.Do(req)
-	if err != nil {
-		h.t.Fatal(err)
-	}
-	defer res.Body.Close()
-	var out map[string]any
-	raw, _ := io.ReadAll(res.Body)
-	_ = json.Unmarshal(raw, &out)
-	if res.StatusCode >= 500 {
-		h.t.Fatalf("%s %s: %d %s", method, path, res.StatusCode, raw)
-	}
-	return res.StatusCode, out
+	status, out, _ := h.jsonCallHeader(method, path, body)
+	m, _ := out.(map[string]any)
+	return status, m
 }
 
 func (h *harness) must(status int, method, path string, body any) map[string]any {
